@@ -1,0 +1,32 @@
+/**
+ * Ambient state shared by the loop modules: the AsyncLocalStorage that carries the current
+ * task, and the "epoch" that tells one macrotask turn from the next.
+ *
+ * Why an epoch: Node propagates the AsyncLocalStorage context into timers and listeners that
+ * a task registers, so code in such a callback looks like the task's own code. A task's own
+ * code can only run again when something resumes it; when it is parked on an aiots awaitable
+ * registered in an earlier turn and nothing has resumed it in this turn, a new await in its
+ * context comes from a callback, and is tied weakly (see `Task._tie`).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Task } from './task.ts';
+
+/** @internal The current task rides here. */
+export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
+
+let epoch = 0;
+let bumpScheduled = false;
+
+function bump(): void {
+  epoch++;
+  bumpScheduled = false;
+}
+
+/** @internal A number that changes once per macrotask turn in which it was read. */
+export function currentEpoch(): number {
+  if (!bumpScheduled) {
+    bumpScheduled = true;
+    setImmediate(bump).unref();
+  }
+  return epoch;
+}

@@ -1,0 +1,443 @@
+/**
+ * Future: a single-assignment result with asyncio's state machine, usable with `await`.
+ *
+ * Awaiting a Future from inside a task ties it to the task (see `Waiter` and `Task._tie`):
+ * cancelling the task cancels the Future it is suspended on, exactly as asyncio cancels
+ * `_fut_waiter`. Done callbacks and awaiting code are never resumed synchronously: every
+ * delivery goes through the loop's ready queue.
+ */
+import { taskStorage } from './context.ts';
+import { CancelledError, InvalidStateError, describe } from './errors.ts';
+import {
+  type Loop,
+  type UnretrievedRecord,
+  _setFutureCtor,
+  getLoop,
+  trackUnretrieved,
+  untrackUnretrieved,
+} from './loop.ts';
+import type { Task } from './task.ts';
+
+/** @internal */ export const PENDING = 0;
+/** @internal */ export const FULFILLED = 1;
+/** @internal */ export const REJECTED = 2;
+/** @internal */ export const CANCELLED = 3;
+
+type DoneCallback<T> = (fut: Future<T>) => void;
+type Entry = DoneCallback<never> | Waiter;
+
+/**
+ * @internal One `then()` registration: who awaits (`task`, when inside one), what to call,
+ * and the Future `then()` returned.
+ */
+export class Waiter {
+  weak = false;
+  forceCancel = false;
+  readonly fut: Future<unknown>;
+  readonly task: Task<unknown> | undefined;
+  readonly onF: ((v: unknown) => unknown) | undefined | null;
+  readonly onR: ((e: unknown) => unknown) | undefined | null;
+  readonly child: Future<unknown>;
+  constructor(
+    fut: Future<unknown>,
+    task: Task<unknown> | undefined,
+    onF: ((v: unknown) => unknown) | undefined | null,
+    onR: ((e: unknown) => unknown) | undefined | null,
+    child: Future<unknown>,
+  ) {
+    this.fut = fut;
+    this.task = task;
+    this.onF = onF;
+    this.onR = onR;
+    this.child = child;
+  }
+}
+
+function fireWaiter(w: Waiter): void {
+  const fut = w.fut;
+  let state = fut._state;
+  let value = fut._value;
+  const task = w.task;
+  if (task !== undefined && task._state === PENDING) {
+    const cancelNow = task._delivered(w, state === CANCELLED);
+    if (cancelNow !== undefined) {
+      state = CANCELLED;
+      value = cancelNow;
+    } else if (state === CANCELLED) {
+      value = fut._cancelledError();
+    }
+  } else if (state === CANCELLED) {
+    value = fut._cancelledError();
+  }
+  const child = w.child;
+  if (state === FULFILLED) {
+    const onF = w.onF;
+    if (typeof onF !== 'function') {
+      child._resolve(value);
+      return;
+    }
+    let r: unknown;
+    try {
+      r = onF(value);
+    } catch (e) {
+      child._reject(e);
+      return;
+    }
+    child._adopt(r);
+  } else {
+    const onR = w.onR;
+    if (typeof onR !== 'function') {
+      child._reject(value);
+      return;
+    }
+    let r: unknown;
+    try {
+      r = onR(value);
+    } catch (e) {
+      child._reject(e);
+      return;
+    }
+    child._adopt(r);
+  }
+}
+
+const RETRIEVED = 1;
+
+/**
+ * The result of an asynchronous operation, set once with `setResult`, `setException` or
+ * `cancel`. Implements `Promise`, so it can be awaited, chained and passed to `Promise.all`.
+ * Awaiting it inside a task makes it a cancellation point: cancelling the task cancels it.
+ *
+ * @example
+ * ```ts
+ * import { createTask, getLoop } from '@aiots/loop';
+ * const fut = getLoop().createFuture<number>();
+ * createTask(async () => fut.setResult(42));
+ * console.log(await fut); // 42
+ * ```
+ */
+export class Future<T> implements Promise<T> {
+  /** @internal */ _loop: Loop;
+  /** @internal */ _state: number = PENDING;
+  /** @internal */ _value: unknown = undefined;
+  /** @internal */ _cb: Entry | Entry[] | undefined = undefined;
+  /** @internal */ _flags = 0;
+  /** @internal */ _label: string | undefined;
+  /** @internal */ _rec: UnretrievedRecord | undefined = undefined;
+
+  /**
+   * Creates a pending Future on `loop` (default: `getLoop()`). `label` names it in
+   * `formatTaskTree()`.
+   */
+  constructor(loop?: Loop, label?: string) {
+    this._loop = loop ?? getLoop();
+    this._label = label;
+  }
+
+  /** A Future that settles like `value` (a Future is returned as is). */
+  static from<T>(value: PromiseLike<T> | T, loop?: Loop): Future<Awaited<T>> {
+    if (value instanceof Future) return value as Future<Awaited<T>>;
+    const fut = new Future<Awaited<T>>(loop);
+    fut._adopt(value);
+    return fut;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Future';
+  }
+
+  /** The loop this Future belongs to. */
+  getLoop(): Loop {
+    return this._loop;
+  }
+
+  /** True once a result, an exception or a cancel was set. */
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  /** True if the Future was cancelled. */
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /**
+   * The result.
+   * @throws the exception, `CancelledError` if cancelled, `InvalidStateError` if pending.
+   */
+  result(): T {
+    const s = this._state;
+    if (s === FULFILLED) return this._value as T;
+    if (s === PENDING) throw new InvalidStateError('Result is not set.');
+    this._markRetrieved();
+    if (s === CANCELLED) throw this._cancelledError();
+    throw this._value;
+  }
+
+  /**
+   * The exception, or `undefined` if the Future has a result.
+   * @throws `CancelledError` if cancelled, `InvalidStateError` if pending.
+   */
+  exception(): unknown {
+    const s = this._state;
+    if (s === PENDING) throw new InvalidStateError('Exception is not set.');
+    this._markRetrieved();
+    if (s === CANCELLED) throw this._cancelledError();
+    return s === REJECTED ? this._value : undefined;
+  }
+
+  /** Sets the result and schedules the done callbacks. @throws InvalidStateError if done. */
+  setResult(value: T): void {
+    if (this._state !== PENDING) {
+      throw new InvalidStateError(`invalid state: ${this.toString()} is already done`);
+    }
+    this._resolve(value);
+  }
+
+  /** Sets the exception and schedules the done callbacks. @throws InvalidStateError if done. */
+  setException(exception: unknown): void {
+    if (this._state !== PENDING) {
+      throw new InvalidStateError(`invalid state: ${this.toString()} is already done`);
+    }
+    this._reject(exception);
+  }
+
+  /**
+   * Cancels the Future: it becomes done and `result()` throws `CancelledError(msg)`.
+   * @returns false if it was already done.
+   */
+  cancel(msg?: unknown): boolean {
+    if (this._state !== PENDING) {
+      this._markRetrieved();
+      return false;
+    }
+    this._state = CANCELLED;
+    this._value = msg;
+    this._flags |= 2; // value holds the message, not an error yet
+    this._schedule();
+    return true;
+  }
+
+  /**
+   * Calls `cb(future)` on a later batch once the Future is done (at once, on a later batch,
+   * if it already is). Unlike `then`, this does not tie the Future to the current task.
+   */
+  addDoneCallback(cb: DoneCallback<T>): void {
+    if (typeof cb !== 'function') {
+      throw new TypeError(`addDoneCallback() expected a function, got ${describe(cb)}`);
+    }
+    if (this._state !== PENDING) {
+      this._loop._schedule(cb as DoneCallback<unknown>, this);
+      return;
+    }
+    this._addEntry(cb as Entry);
+  }
+
+  /** Removes every registration of `cb`. @returns how many were removed. */
+  removeDoneCallback(cb: DoneCallback<T>): number {
+    const cur = this._cb;
+    if (cur === undefined) return 0;
+    if (!Array.isArray(cur)) {
+      if (cur !== cb) return 0;
+      this._cb = undefined;
+      return 1;
+    }
+    const kept = cur.filter((e) => e !== cb);
+    const n = cur.length - kept.length;
+    this._cb = kept.length === 0 ? undefined : kept;
+    return n;
+  }
+
+  // biome-ignore lint/suspicious/noThenProperty: a Future is a thenable by design.
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Future<R1 | R2> {
+    const child = new Future<R1 | R2>(this._loop);
+    let task = taskStorage.getStore();
+    if (task !== undefined && task._state !== PENDING) task = undefined;
+    const w = new Waiter(
+      this,
+      task,
+      onfulfilled as Waiter['onF'],
+      onrejected as Waiter['onR'],
+      child as Future<unknown>,
+    );
+    if (typeof onrejected === 'function') this._markRetrieved();
+    if (task !== undefined) {
+      if ((task as unknown) === this) {
+        child._reject(new InvalidStateError(`Task cannot await on itself: ${task.toString()}`));
+        return child;
+      }
+      if (task._tie(w)) {
+        this._loop._schedule(fireWaiter, w);
+        return child;
+      }
+    }
+    if (this._state !== PENDING) this._loop._schedule(fireWaiter, w);
+    else this._addEntry(w);
+    return child;
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Future<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Future<T> {
+    if (typeof onfinally !== 'function') return this.then();
+    return this.then(
+      (v) => Future.from(onfinally()).then(() => v),
+      (e) =>
+        Future.from(onfinally()).then(() => {
+          throw e;
+        }),
+    ) as Future<T>;
+  }
+
+  toString(): string {
+    const state = ['pending', 'finished', 'finished', 'cancelled'][this._state];
+    return `<${this.constructor.name} ${state}${this._label ? ` ${this._label}` : ''}>`;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** @internal The CancelledError this cancelled Future throws (one instance, made lazily). */
+  _cancelledError(): CancelledError {
+    if (this._flags & 2) {
+      const msg = this._value;
+      this._value = new CancelledError(msg === undefined || msg === null ? '' : String(msg));
+      this._flags &= ~2;
+    }
+    return this._value as CancelledError;
+  }
+
+  /** @internal */
+  _markRetrieved(): void {
+    this._flags |= RETRIEVED;
+    const rec = this._rec;
+    if (rec !== undefined) {
+      this._rec = undefined;
+      untrackUnretrieved(rec);
+    }
+  }
+
+  /** @internal */
+  _addEntry(e: Entry): void {
+    const cur = this._cb;
+    if (cur === undefined) this._cb = e;
+    else if (Array.isArray(cur)) cur.push(e);
+    else this._cb = [cur, e];
+  }
+
+  /** @internal Removes a waiter registration (used when a tie is dropped). */
+  _removeEntry(e: Entry): void {
+    const cur = this._cb;
+    if (cur === e) this._cb = undefined;
+    else if (Array.isArray(cur)) {
+      const i = cur.indexOf(e);
+      if (i >= 0) cur.splice(i, 1);
+    }
+  }
+
+  /** @internal */
+  _resolve(value: unknown): void {
+    if (this._state !== PENDING) return;
+    this._state = FULFILLED;
+    this._value = value;
+    this._schedule();
+  }
+
+  /** @internal */
+  _reject(exception: unknown): void {
+    if (this._state !== PENDING) return;
+    this._state = REJECTED;
+    this._value = exception;
+    if (!(this._flags & RETRIEVED)) {
+      this._rec = trackUnretrieved(this as Future<unknown>, exception, false);
+    }
+    this._schedule();
+  }
+
+  /** @internal Settles like `r`, following thenables (Promise resolution). */
+  _adopt(r: unknown): void {
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
+      let then: unknown;
+      try {
+        then = (r as { then?: unknown }).then;
+      } catch (e) {
+        this._reject(e);
+        return;
+      }
+      if (typeof then === 'function') {
+        if (r === this) {
+          this._reject(new TypeError('Chaining cycle detected for promise'));
+          return;
+        }
+        let called = false;
+        try {
+          (then as PromiseLike<unknown>['then']).call(
+            r,
+            (v) => {
+              if (!called) {
+                called = true;
+                this._adopt(v);
+              }
+            },
+            (e) => {
+              if (!called) {
+                called = true;
+                this._reject(e);
+              }
+            },
+          );
+        } catch (e) {
+          if (!called) {
+            called = true;
+            this._reject(e);
+          }
+        }
+        return;
+      }
+    }
+    this._resolve(r);
+  }
+
+  /** @internal Schedules every registered entry on the loop. */
+  _schedule(): void {
+    const cb = this._cb;
+    if (cb === undefined) return;
+    this._cb = undefined;
+    const loop = this._loop;
+    if (!Array.isArray(cb)) {
+      if (typeof cb === 'function') loop._schedule(cb as DoneCallback<unknown>, this);
+      else loop._schedule(fireWaiter, cb);
+      return;
+    }
+    for (const e of cb) {
+      if (typeof e === 'function') loop._schedule(e as DoneCallback<unknown>, this);
+      else loop._schedule(fireWaiter, e);
+    }
+  }
+}
+
+_setFutureCtor(Future as never);
+
+/** @internal True for aiots Futures and foreign thenables. */
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'function') &&
+    typeof (x as { then?: unknown }).then === 'function'
+  );
+}
+
+/** @internal Turns an awaitable into a Future of `loop`, or throws a TypeError naming `what`. */
+export function toFuture<T>(x: PromiseLike<T> | Future<T>, what: string, loop?: Loop): Future<T> {
+  if (x instanceof Future) return x;
+  if (!isThenable(x)) {
+    throw new TypeError(`${what} expected a Task, Future or promise, got ${describe(x)}`);
+  }
+  const fut = new Future<T>(loop ?? getLoop());
+  fut._adopt(x);
+  return fut;
+}

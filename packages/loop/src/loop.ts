@@ -1,0 +1,724 @@
+/**
+ * The event loop: a FIFO ready queue and a timer heap driven on top of Node's own event loop.
+ *
+ * This file is one unit because the ready queue, the timers and the idle/virtual-time logic
+ * share one invariant: a batch runs exactly the callbacks that were ready when it started
+ * (asyncio's `_run_once`), callbacks scheduled during a batch wait for the next one, and
+ * timers due at the start of a batch run after the callbacks already queued.
+ *
+ * Batches run in a microtask so that awaiting a done Future costs one batch, not one Node
+ * macrotask; after `YIELD_EVERY_MS` of back-to-back batches the next one goes through
+ * `setImmediate`, so a task spinning on `sleep(0)` cannot starve Node's I/O.
+ */
+import { performance } from 'node:perf_hooks';
+import { type Clock, RealClock } from './clock.ts';
+import { taskStorage } from './context.ts';
+import { InvalidStateError, describe } from './errors.ts';
+import type { Future } from './future.ts';
+import { TimerHeap } from './heap.ts';
+import type { Task, TaskOptions } from './task.ts';
+
+const YIELD_EVERY_MS = 4;
+const MAX_NODE_DELAY = 2 ** 31 - 1;
+
+/** What the loop's exception handler receives. */
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  task?: Task<unknown>;
+  future?: Future<unknown>;
+  handle?: Handle;
+  [key: string]: unknown;
+}
+
+/** A loop exception handler, as set by `loop.setExceptionHandler`. */
+export type ExceptionHandler = (context: ExceptionContext, loop: Loop) => void;
+
+/** A task factory, as set by `loop.setTaskFactory`. */
+export type TaskFactory = <T>(loop: Loop, fn: () => Promise<T>, opts?: TaskOptions) => Task<T>;
+
+/**
+ * What `loop.runInExecutor` needs; `@aiots/executors` implements it with thread and process
+ * pools.
+ */
+export interface Executor {
+  submit<A extends unknown[], R>(job: (...args: A) => R | Promise<R>, ...args: A): Future<R>;
+  shutdown(opts?: { wait?: boolean; cancelFutures?: boolean }): Promise<void>;
+}
+
+let defaultExecutorFactory: (() => Executor) | undefined;
+
+/**
+ * Registers what `runInExecutor(null, …)` creates when a loop has no default executor yet.
+ * `@aiots/executors` calls this when imported.
+ *
+ * @example
+ * ```ts
+ * import { setDefaultExecutorFactory } from '@aiots/loop';
+ * setDefaultExecutorFactory(undefined); // forget any registered factory
+ * ```
+ */
+export function setDefaultExecutorFactory(factory: (() => Executor) | undefined): void {
+  if (factory !== undefined && typeof factory !== 'function') {
+    throw new TypeError(`Expected a function or undefined, got ${describe(factory)}`);
+  }
+  defaultExecutorFactory = factory;
+}
+
+/**
+ * A callback scheduled with `callSoon`; `cancel()` stops it from running.
+ *
+ * @example
+ * ```ts
+ * import { getLoop } from '@aiots/loop';
+ * const h = getLoop().callSoon(() => console.log('never'));
+ * h.cancel();
+ * ```
+ */
+export class Handle {
+  /** @internal */ _cancelled = false;
+  /** @internal */ readonly _cb: (...args: unknown[]) => unknown;
+  /** @internal */ readonly _args: unknown[];
+
+  /** @internal */
+  constructor(cb: (...args: unknown[]) => unknown, args: unknown[]) {
+    this._cb = cb;
+    this._args = args;
+  }
+
+  /** Stops the callback from running; does nothing if it already ran. */
+  cancel(): void {
+    this._cancelled = true;
+  }
+
+  /** True once `cancel()` was called. */
+  cancelled(): boolean {
+    return this._cancelled;
+  }
+
+  toString(): string {
+    return `<Handle ${this._cb.name || 'anonymous'}${this._cancelled ? ' cancelled' : ''}>`;
+  }
+}
+
+let timerSeq = 0;
+
+/**
+ * A callback scheduled with `callLater` or `callAt`.
+ *
+ * @example
+ * ```ts
+ * import { getLoop } from '@aiots/loop';
+ * const loop = getLoop();
+ * const h = loop.callLater(1000, () => {});
+ * console.log(h.when() >= loop.time());
+ * h.cancel();
+ * ```
+ */
+export class TimerHandle extends Handle {
+  /** @internal */ readonly _when: number;
+  /** @internal */ readonly _seq = timerSeq++;
+  /** @internal */ readonly _loop: Loop;
+
+  /** @internal */
+  constructor(loop: Loop, when: number, cb: (...args: unknown[]) => unknown, args: unknown[]) {
+    super(cb, args);
+    this._loop = loop;
+    this._when = when;
+  }
+
+  /** The loop time (ms) at which the callback is due. */
+  when(): number {
+    return this._when;
+  }
+
+  override cancel(): void {
+    if (!this._cancelled) {
+      this._cancelled = true;
+      this._loop._timerCancelled();
+    }
+  }
+}
+
+function runHandle(h: Handle): void {
+  if (!h._cancelled) h._cb(...h._args);
+}
+
+/** @internal The loop running the current batch, if any. */
+let batchLoop: Loop | undefined;
+
+const liveLoops = new Set<WeakRef<Loop>>();
+
+/** Options of `new Loop()`. */
+export interface LoopOptions {
+  clock?: Clock;
+  debug?: boolean;
+}
+
+/**
+ * An event loop. Most code never makes one: `run()` makes one for its lifetime, and outside
+ * `run()` a default loop on Node's own event loop serves (`getLoop()`).
+ *
+ * @example
+ * ```ts
+ * import { getLoop } from '@aiots/loop';
+ * const loop = getLoop();
+ * loop.callSoon(() => console.log('soon'));
+ * loop.callLater(5, () => console.log('later'));
+ * ```
+ */
+export class Loop {
+  /** The clock this loop reads its time from. */
+  readonly clock: Clock;
+  /** Debug mode: slow task steps are logged and task creation sites recorded. */
+  debug: boolean;
+  /** In debug mode, task steps that block longer than this (ms) are logged. */
+  slowCallbackDurationMs = 100;
+
+  /** @internal */ _tasks = new Set<Task<unknown>>();
+  /** @internal */ _lastStepEnd = 0;
+  #ready: unknown[] = [];
+  #spare: unknown[] = [];
+  #scheduled = false;
+  #running = false;
+  #batchStart = 0;
+  #timers = new TimerHeap<TimerHandle>();
+  #cancelledTimers = 0;
+  #nodeTimer: ReturnType<typeof setTimeout> | undefined;
+  #nodeTimerWhen = Number.POSITIVE_INFINITY;
+  #idlePending = false;
+  #closed = false;
+  #exceptionHandler: ExceptionHandler | null = null;
+  #taskFactory: TaskFactory | null = null;
+  #defaultExecutor: Executor | undefined;
+  /** @internal */ readonly _unretrieved = new Set<UnretrievedRecord>();
+
+  constructor(opts: LoopOptions = {}) {
+    this.clock = opts.clock ?? new RealClock();
+    this.debug = opts.debug ?? process.env.AIOTS_DEBUG === '1';
+    liveLoops.add(new WeakRef(this));
+  }
+
+  /** Monotonic time of this loop's clock, in milliseconds. */
+  time(): number {
+    return this.clock.now();
+  }
+
+  /** True once the loop has been closed (by `run()` when its main settles). */
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Schedules `cb(...args)` to run on a later batch, FIFO with other `callSoon` callbacks and
+   * before timers that become due.
+   */
+  callSoon<A extends unknown[]>(cb: (...args: A) => unknown, ...args: A): Handle {
+    checkCallback(cb, 'callSoon');
+    const h = new Handle(cb as (...a: unknown[]) => unknown, args);
+    this._schedule(runHandle as (arg: unknown) => void, h);
+    return h;
+  }
+
+  /** Schedules `cb(...args)` to run `delayMs` from now (a negative delay is already due). */
+  callLater<A extends unknown[]>(
+    delayMs: number,
+    cb: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
+    if (delayMs === null || delayMs === undefined) {
+      throw new TypeError('Expected `delayMs` to be a number, got ' + describe(delayMs));
+    }
+    checkDelay(delayMs, 'delayMs');
+    checkCallback(cb, 'callLater');
+    return this._callAt(this.time() + delayMs, cb as (...a: unknown[]) => unknown, args);
+  }
+
+  /** Schedules `cb(...args)` to run when `loop.time()` reaches `whenMs`. */
+  callAt<A extends unknown[]>(whenMs: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+    if (whenMs === null || whenMs === undefined) {
+      throw new TypeError('Expected `whenMs` to be a number, got ' + describe(whenMs));
+    }
+    checkDelay(whenMs, 'whenMs');
+    checkCallback(cb, 'callAt');
+    return this._callAt(whenMs, cb as (...a: unknown[]) => unknown, args);
+  }
+
+  /** Creates a pending Future bound to this loop. */
+  createFuture<T>(opts?: { label?: string }): Future<T> {
+    return new FutureCtor<T>(this, opts?.label);
+  }
+
+  /**
+   * Wraps `fn()` in a Task that starts on a later batch (or at once with `eager: true`),
+   * using the task factory when one is set.
+   */
+  createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
+    if (typeof fn !== 'function') {
+      throw new TypeError(
+        `createTask() expected a function that returns a promise, got ${describe(fn)}`,
+      );
+    }
+    if (this.#closed) throw new InvalidStateError('Event loop is closed');
+    const factory = this.#taskFactory;
+    if (factory !== null) {
+      const task = factory(this, fn, opts);
+      if (opts?.name !== undefined) task.setName(opts.name);
+      return task;
+    }
+    return new TaskCtor<T>(fn, this, opts);
+  }
+
+  /** Sets the handler called for errors nobody else can receive; `null` restores the default. */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== 'function') {
+      throw new TypeError(`Expected a function or null, got ${describe(handler)}`);
+    }
+    this.#exceptionHandler = handler;
+  }
+
+  /** The handler set with `setExceptionHandler`, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this.#exceptionHandler;
+  }
+
+  /**
+   * Reports an error nobody else can receive. A handler that throws is itself reported by the
+   * default handler, so reporting never throws.
+   */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this.#exceptionHandler;
+    if (handler === null) {
+      this.defaultExceptionHandler(context);
+      return;
+    }
+    try {
+      handler(context, this);
+    } catch (exception) {
+      try {
+        this.defaultExceptionHandler({
+          message: 'Unhandled error in exception handler',
+          exception,
+          context,
+        });
+      } catch {
+        // The default handler only writes to stderr; nothing left to report to.
+      }
+    }
+  }
+
+  /** Writes `context` to stderr, with the exception's stack. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message];
+    const { exception, task, future } = context;
+    const subject = task ?? future;
+    if (subject) lines.push(`  ${subject.toString()}`);
+    const created = (subject as { _createdAt?: string } | undefined)?._createdAt;
+    if (created) lines.push(`  created at:\n${created}`);
+    if (exception !== undefined) {
+      const e = exception as { stack?: string };
+      lines.push(typeof e?.stack === 'string' ? e.stack : String(exception));
+    }
+    process.stderr.write(`${lines.join('\n')}\n`);
+  }
+
+  /** Sets the function that `createTask` uses to make tasks; `null` restores the default. */
+  setTaskFactory(factory: TaskFactory | null): void {
+    if (factory !== null && typeof factory !== 'function') {
+      throw new TypeError(`Expected a task factory function or null, got ${describe(factory)}`);
+    }
+    this.#taskFactory = factory;
+  }
+
+  /** The factory set with `setTaskFactory`, or `null`. */
+  getTaskFactory(): TaskFactory | null {
+    return this.#taskFactory;
+  }
+
+  /**
+   * Runs `fn(...args)` on `executor`, or on the loop's default executor when `executor` is
+   * `null` (a thread pool from `@aiots/executors`, created on first use).
+   */
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: (...args: A) => R | Promise<R>,
+    ...args: A
+  ): Future<R> {
+    if (typeof fn !== 'function' && (typeof fn !== 'object' || fn === null)) {
+      throw new TypeError(`runInExecutor() expected a job function, got ${describe(fn)}`);
+    }
+    const ex = executor ?? this.#getDefaultExecutor();
+    return ex.submit(fn, ...args);
+  }
+
+  /** Sets the executor `runInExecutor(null, …)` uses. */
+  setDefaultExecutor(executor: Executor): void {
+    if (
+      typeof executor !== 'object' ||
+      executor === null ||
+      typeof executor.submit !== 'function' ||
+      typeof executor.shutdown !== 'function'
+    ) {
+      throw new TypeError(
+        `Expected an executor with submit() and shutdown(), got ${describe(executor)}`,
+      );
+    }
+    this.#defaultExecutor = executor;
+  }
+
+  /** Shuts the default executor down (waiting for its jobs), if one was created. */
+  async shutdownDefaultExecutor(): Promise<void> {
+    const ex = this.#defaultExecutor;
+    this.#defaultExecutor = undefined;
+    if (ex !== undefined) await ex.shutdown({ wait: true });
+  }
+
+  #getDefaultExecutor(): Executor {
+    if (this.#defaultExecutor === undefined) {
+      if (defaultExecutorFactory === undefined) {
+        throw new InvalidStateError(
+          'This loop has no default executor: import "@aiots/executors" (it provides a thread pool) or call loop.setDefaultExecutor(executor)',
+        );
+      }
+      this.#defaultExecutor = defaultExecutorFactory();
+    }
+    return this.#defaultExecutor;
+  }
+
+  /**
+   * Closes the loop: reports failed futures whose exception was never retrieved and stops its
+   * timers. `run()` calls this; closing twice does nothing.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const rec of this._unretrieved) reportUnretrieved(rec, rec.ref.deref());
+    this._unretrieved.clear();
+    if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
+    this.#nodeTimer = undefined;
+    this.#timers.items.length = 0;
+    this.#ready.length = 0;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /** @internal Queues `fn(arg)` for the next batch. The fast path for the package itself. */
+  _schedule(fn: (arg: never) => void, arg: unknown): void {
+    if (this.#closed) throw new InvalidStateError('Event loop is closed');
+    this.#ready.push(fn, arg);
+    if (!this.#scheduled && !this.#running) {
+      this.#scheduled = true;
+      queueMicrotask(this.#drain);
+    }
+  }
+
+  /** @internal */
+  _callAt(when: number, cb: (...args: unknown[]) => unknown, args: unknown[]): TimerHandle {
+    if (this.#closed) throw new InvalidStateError('Event loop is closed');
+    const h = new TimerHandle(this, when, cb, args);
+    this.#timers.push(h);
+    if (!this.#running && !this.#scheduled) this.#armTimer();
+    return h;
+  }
+
+  /** @internal */
+  _timerCancelled(): void {
+    this.#cancelledTimers++;
+    const n = this.#timers.size;
+    if (n > 100 && this.#cancelledTimers * 2 > n) {
+      this.#timers.filter((h) => !h._cancelled);
+      this.#cancelledTimers = 0;
+    }
+  }
+
+  /** @internal Number of live timers (for introspection and tests). */
+  _timerCount(): number {
+    let n = 0;
+    for (const h of this.#timers.items) if (!h._cancelled) n++;
+    return n;
+  }
+
+  readonly #drain = (): void => {
+    taskStorage.exit(this.#runOnce);
+  };
+
+  readonly #drainFromMacrotask = (): void => {
+    this.#batchStart = performance.now();
+    this.#scheduled = false;
+    if (!this.#running) taskStorage.exit(this.#runOnce);
+  };
+
+  readonly #runOnce = (): void => {
+    this.#scheduled = false;
+    if (this.#closed) return;
+    this.#running = true;
+    const prev = batchLoop;
+    batchLoop = this;
+    try {
+      if (this.#timers.size > 0) this.#collectDueTimers();
+      const q = this.#ready;
+      this.#ready = this.#spare;
+      const n = q.length;
+      for (let i = 0; i < n; i += 2) {
+        const fn = q[i] as (arg: unknown) => void;
+        try {
+          fn(q[i + 1]);
+        } catch (exception) {
+          this.#callbackFailed(fn, q[i + 1], exception);
+        }
+      }
+      q.length = 0;
+      this.#spare = q;
+    } finally {
+      batchLoop = prev;
+      this.#running = false;
+    }
+    this.#afterBatch();
+  };
+
+  #callbackFailed(fn: (arg: unknown) => void, arg: unknown, exception: unknown): void {
+    const handle = arg instanceof Handle ? arg : undefined;
+    const name = handle ? handle._cb.name || 'anonymous' : fn.name || 'anonymous';
+    this.callExceptionHandler({
+      message: `Exception in callback ${name}`,
+      exception,
+      ...(handle ? { handle } : {}),
+    });
+  }
+
+  #afterBatch(): void {
+    if (this.#closed) return;
+    if (this.#ready.length > 0) {
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        const now = performance.now();
+        if (this.#batchStart === 0) this.#batchStart = now;
+        if (now - this.#batchStart > YIELD_EVERY_MS) {
+          this.#batchStart = 0;
+          setImmediate(this.#drainFromMacrotask);
+        } else {
+          queueMicrotask(this.#drain);
+        }
+      }
+      return;
+    }
+    this.#batchStart = 0;
+    this.#armTimer();
+  }
+
+  #collectDueTimers(): void {
+    const heap = this.#timers;
+    const now = this.clock.now();
+    for (;;) {
+      const top = heap.peek();
+      if (top === undefined || top._when > now) break;
+      heap.pop();
+      if (top._cancelled) {
+        this.#cancelledTimers--;
+        continue;
+      }
+      this.#ready.push(runHandle, top);
+    }
+  }
+
+  #armTimer(): void {
+    const heap = this.#timers;
+    let top = heap.peek();
+    while (top?._cancelled) {
+      heap.pop();
+      this.#cancelledTimers--;
+      top = heap.peek();
+    }
+    if (top === undefined) {
+      if (this.#nodeTimer !== undefined) {
+        clearTimeout(this.#nodeTimer);
+        this.#nodeTimer = undefined;
+        this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+      }
+      return;
+    }
+    if (this.clock.virtual) {
+      this.#scheduleVirtualJump();
+      return;
+    }
+    const when = top._when;
+    if (when <= this.clock.now()) {
+      // Already due (callLater(0), or a timer that came due while the batch ran).
+      this.#scheduled = true;
+      setImmediate(this.#drainFromMacrotask);
+      return;
+    }
+    if (this.#nodeTimer !== undefined && this.#nodeTimerWhen <= when) return;
+    if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
+    const delay = Math.min(MAX_NODE_DELAY, Math.max(0, Math.ceil(when - this.clock.now())));
+    this.#nodeTimerWhen = when;
+    this.#nodeTimer = setTimeout(this.#onNodeTimer, delay);
+  }
+
+  readonly #onNodeTimer = (): void => {
+    this.#nodeTimer = undefined;
+    this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+    if (this.#scheduled || this.#running) return;
+    const top = this.#timers.peek();
+    if (top !== undefined && top._when > this.clock.now()) {
+      // Node timers have millisecond granularity; we woke a little early.
+      this.#armTimer();
+      return;
+    }
+    this.#scheduled = true;
+    this.#drainFromMacrotask();
+  };
+
+  #scheduleVirtualJump(): void {
+    if (this.#idlePending) return;
+    this.#idlePending = true;
+    const threshold = this.clock.autojumpThresholdMs;
+    if (threshold > 0) setTimeout(this.#virtualJump, threshold);
+    else setImmediate(this.#virtualJump);
+  }
+
+  readonly #virtualJump = (): void => {
+    this.#idlePending = false;
+    if (this.#closed || this.#scheduled || this.#running || this.#ready.length > 0) return;
+    let top = this.#timers.peek();
+    while (top?._cancelled) {
+      this.#timers.pop();
+      this.#cancelledTimers--;
+      top = this.#timers.peek();
+    }
+    if (top === undefined) return;
+    this.clock.advanceTo(top._when);
+    this.#scheduled = true;
+    this.#drainFromMacrotask();
+  };
+}
+
+function checkCallback(cb: unknown, where: string): void {
+  if (typeof cb !== 'function') {
+    throw new TypeError(`${where}() expected a callback function, got ${describe(cb)}`);
+  }
+}
+
+function checkDelay(ms: unknown, name: string): void {
+  if (typeof ms !== 'number') {
+    throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(ms)}`);
+  }
+  if (Number.isNaN(ms)) throw new RangeError(`Expected \`${name}\` to be a number, got NaN`);
+}
+
+// ---- never-retrieved exceptions -----------------------------------------------------------
+
+/** @internal */
+export interface UnretrievedRecord {
+  loop: Loop;
+  exception: unknown;
+  isTask: boolean;
+  description: string;
+  createdAt: string | undefined;
+  ref: WeakRef<Future<unknown>>;
+}
+
+function reportUnretrieved(rec: UnretrievedRecord, fut: Future<unknown> | undefined): void {
+  const message = rec.isTask
+    ? 'Task exception was never retrieved'
+    : 'Future exception was never retrieved';
+  const context: ExceptionContext = { message, exception: rec.exception };
+  if (fut !== undefined) {
+    context.future = fut;
+    if (rec.isTask) context.task = fut as Task<unknown>;
+  } else {
+    context.description = rec.description;
+  }
+  if (rec.createdAt !== undefined) context.createdAt = rec.createdAt;
+  rec.loop.callExceptionHandler(context);
+}
+
+const finalizer = new FinalizationRegistry<UnretrievedRecord>((rec) => {
+  if (!rec.loop._unretrieved.delete(rec)) return;
+  reportUnretrieved(rec, undefined);
+});
+
+/** @internal Called when a future fails and nobody has asked for its exception yet. */
+export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): UnretrievedRecord {
+  const loop = fut._loop;
+  const rec: UnretrievedRecord = {
+    loop,
+    exception,
+    isTask,
+    description: fut.toString(),
+    createdAt: (fut as { _createdAt?: string })._createdAt,
+    ref: new WeakRef(fut),
+  };
+  loop._unretrieved.add(rec);
+  finalizer.register(fut, rec, rec);
+  return rec;
+}
+
+/** @internal */
+export function untrackUnretrieved(rec: UnretrievedRecord): void {
+  rec.loop._unretrieved.delete(rec);
+  finalizer.unregister(rec);
+}
+
+// ---- which loop ---------------------------------------------------------------------------
+
+let defaultLoop: Loop | undefined;
+
+/**
+ * The loop of the current task, or of the callback being run, or else the default loop on
+ * Node's own event loop (created on first use). Never throws.
+ *
+ * @example
+ * ```ts
+ * import { getLoop } from '@aiots/loop';
+ * console.log(typeof getLoop().time()); // 'number'
+ * ```
+ */
+export function getLoop(): Loop {
+  const task = taskStorage.getStore();
+  if (task !== undefined && !task._loop.isClosed()) return task._loop;
+  if (batchLoop !== undefined) return batchLoop;
+  if (defaultLoop === undefined || defaultLoop.isClosed()) defaultLoop = new Loop();
+  return defaultLoop;
+}
+
+/**
+ * The loop running the current task or callback.
+ *
+ * @throws {InvalidStateError} when called outside any task or loop callback.
+ * @example
+ * ```ts
+ * import { getRunningLoop, run } from '@aiots/loop';
+ * await run(async () => console.log(getRunningLoop().time() >= 0)); // true
+ * ```
+ */
+export function getRunningLoop(): Loop {
+  const task = taskStorage.getStore();
+  if (task !== undefined && task._state === 0) return task._loop;
+  if (batchLoop !== undefined) return batchLoop;
+  throw new InvalidStateError('no running event loop');
+}
+
+/** @internal Every loop not yet garbage-collected (for the task tree). */
+export function allLoops(): Loop[] {
+  const out: Loop[] = [];
+  for (const ref of liveLoops) {
+    const loop = ref.deref();
+    if (loop === undefined || loop.isClosed()) liveLoops.delete(ref);
+    else out.push(loop);
+  }
+  return out;
+}
+
+// Set by future.ts and task.ts, which import this module: Loop.createFuture and
+// Loop.createTask need their classes, and a static import back would be a cycle.
+let FutureCtor: new <T>(loop: Loop, label?: string) => Future<T>;
+let TaskCtor: new <T>(fn: () => Promise<T>, loop: Loop, opts?: TaskOptions) => Task<T>;
+/** @internal */
+export function _setFutureCtor(ctor: typeof FutureCtor): void {
+  FutureCtor = ctor;
+}
+/** @internal */
+export function _setTaskCtor(ctor: typeof TaskCtor): void {
+  TaskCtor = ctor;
+}

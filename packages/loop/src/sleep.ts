@@ -1,0 +1,83 @@
+import { describe } from './errors.ts';
+import { Future, PENDING } from './future.ts';
+import { type TimerHandle, getLoop } from './loop.ts';
+
+/** @internal A Future settled by a timer; cancelling it cancels the timer. */
+export class SleepFuture<T> extends Future<T> {
+  /** @internal */ _timer: TimerHandle | undefined = undefined;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _ms = 0;
+
+  override cancel(msg?: unknown): boolean {
+    if (!super.cancel(msg)) return false;
+    this._timer?.cancel();
+    this._timer = undefined;
+    return true;
+  }
+
+  override toString(): string {
+    return `<SleepFuture ${this._state === PENDING ? 'pending' : 'done'} ${this._label ?? ''}>`;
+  }
+}
+
+function wake(f: SleepFuture<unknown>): void {
+  f._timer = undefined;
+  if (f._state === PENDING) f._resolve(f._result);
+}
+
+/** @internal Validates a delay argument the way `sleep` does. */
+export function checkMs(ms: unknown, name: string, where: string): number {
+  if (typeof ms !== 'number') {
+    throw new TypeError(`${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`);
+  }
+  if (Number.isNaN(ms)) {
+    throw new RangeError(`${where} expected \`${name}\` to be a number of milliseconds, got NaN`);
+  }
+  return ms;
+}
+
+/**
+ * Resolves with `value` after `ms` milliseconds of loop time. `sleep(0)` (or a negative delay)
+ * yields once so other tasks run; `sleep(Infinity)` waits until cancelled. A cancellation
+ * point: cancelling the task wakes it at once with `CancelledError` and stops the timer.
+ *
+ * @throws {TypeError} when `ms` is not a number. @throws {RangeError} when `ms` is NaN.
+ * @example
+ * ```ts
+ * import { sleep } from '@aiots/loop';
+ * console.log(await sleep(10, 'woke')); // woke
+ * ```
+ */
+export function sleep<T = void>(ms: number, value?: T): Promise<T> {
+  checkMs(ms, 'ms', 'sleep()');
+  const loop = getLoop();
+  const f = new SleepFuture<T>(loop);
+  f._result = value;
+  f._ms = ms;
+  if (ms <= 0) {
+    f._label = 'sleep(0)';
+    loop._schedule(wake, f);
+  } else {
+    f._label = `sleep(${ms}ms)`;
+    if (ms !== Number.POSITIVE_INFINITY) f._timer = loop._callAt(loop.time() + ms, wake as never, [f]);
+  }
+  return f;
+}
+
+/**
+ * Delivers a pending cancel of the current task and lets other ready tasks run: the await
+ * point to put in a long loop of synchronous work.
+ *
+ * @example
+ * ```ts
+ * import { checkpoint } from '@aiots/loop';
+ * let sum = 0;
+ * for (let i = 0; i < 1_000; i++) {
+ *   sum += i;
+ *   if (i % 100 === 0) await checkpoint();
+ * }
+ * ```
+ */
+export function checkpoint(): Promise<void> {
+  return sleep(0);
+}

@@ -1,0 +1,274 @@
+/**
+ * TaskGroup: structured concurrency with asyncio 3.13's semantics (taskgroups.py), plus
+ * `cancel()` (CPython main, gh-108951) and a `limit` for bounded fan-out.
+ *
+ * The parent's `cancelling()` counter is kept balanced exactly as CPython does: the group
+ * cancels its parent once on the first child failure and uncancels it on exit, so an outside
+ * cancel is never swallowed (gh-116720) and a handled group error leaves `cancelling()` at 0.
+ */
+import { CancelledError, InvalidStateError, TaskGroupError, describe } from './errors.ts';
+import { Future, PENDING, REJECTED } from './future.ts';
+import type { Loop } from './loop.ts';
+import { type Task, type TaskOptions, createTask, currentTask } from './task.ts';
+
+/** Options of `taskGroup`. */
+export interface TaskGroupOptions {
+  /**
+   * At most this many children run at once; the rest start in creation order as slots free.
+   * Default: no limit.
+   */
+  limit?: number;
+}
+
+/**
+ * A group of child tasks that all finish before `taskGroup` returns. Get one from
+ * `taskGroup(async (tg) => …)`.
+ *
+ * @example
+ * ```ts
+ * import { sleep, taskGroup } from '@aiots/loop';
+ * await taskGroup(async (tg) => {
+ *   const a = tg.createTask(() => sleep(10, 'a'));
+ *   const b = tg.createTask(() => sleep(20, 'b'));
+ *   setTimeout(() => console.log(a.result(), b.result()), 30); // a b
+ * });
+ * ```
+ */
+export class TaskGroup {
+  #entered = false;
+  #exiting = false;
+  #aborting = false;
+  #cancelRequested = false;
+  #loop: Loop | undefined;
+  #parent: Task<unknown> | undefined;
+  #parentCancelRequested = false;
+  #tasks = new Set<Task<unknown>>();
+  #errors: unknown[] = [];
+  #onCompleted: Future<boolean> | undefined;
+  readonly #limit: number;
+  #running = 0;
+  #queue: Task<unknown>[] = [];
+  #queueHead = 0;
+
+  constructor(opts: TaskGroupOptions = {}) {
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    if (
+      typeof limit !== 'number' ||
+      !(limit >= 1) ||
+      (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))
+    ) {
+      throw new RangeError(`Expected \`limit\` to be an integer from 1 and up, got ${describe(limit)}`);
+    }
+    this.#limit = limit;
+  }
+
+  /**
+   * Starts `fn` as a child task of the group (with `limit`, queued until a slot frees).
+   * @throws {InvalidStateError} before the group is entered, after it finished, or while it
+   * is shutting down after a failure.
+   */
+  createTask<T>(fn: () => Promise<T>, opts?: Omit<TaskOptions, '_defer'>): Task<T> {
+    if (!this.#entered) {
+      // `await using tg = new TaskGroup()`: the group is entered by its first child.
+      const parent = currentTask();
+      if (parent === undefined) {
+        throw new InvalidStateError('TaskGroup cannot determine the parent task: use it inside a task');
+      }
+      this._enter(parent);
+    }
+    if (this.#exiting && this.#tasks.size === 0) throw new InvalidStateError('TaskGroup is finished');
+    if (this.#aborting) throw new InvalidStateError('TaskGroup is shutting down');
+    if (typeof fn !== 'function') {
+      throw new TypeError(`TaskGroup.createTask() expected a function that returns a promise, got ${describe(fn)}`);
+    }
+    const loop = this.#loop as Loop;
+    let task: Task<T>;
+    if (this.#running < this.#limit) {
+      this.#running++;
+      task = loop.createTask(fn, opts);
+    } else {
+      task = loop.createTask(fn, { ...opts, _defer: true } as TaskOptions);
+      this.#queue.push(task as Task<unknown>);
+    }
+    if (task._state !== PENDING) {
+      this.#onTaskDone(task as Task<unknown>);
+    } else {
+      this.#tasks.add(task as Task<unknown>);
+      task._addEntry(this.#onTaskDone as never);
+    }
+    return task;
+  }
+
+  /**
+   * Cancels the group: every child that is not done and the body. `taskGroup` then returns
+   * `undefined` without throwing `CancelledError` (unless a child failed).
+   */
+  cancel(): void {
+    if (!this.#entered || (this.#exiting && this.#tasks.size === 0)) return;
+    this.#cancelRequested = true;
+    if (!this.#aborting) this.#abort();
+    if (!this.#exiting && !this.#parentCancelRequested) {
+      this.#parentCancelRequested = true;
+      (this.#parent as Task<unknown>).cancel();
+    }
+  }
+
+  /** Number of children not done yet. */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  toString(): string {
+    const info: string[] = [];
+    if (this.#tasks.size) info.push(`tasks=${this.#tasks.size}`);
+    if (this.#errors.length) info.push(`errors=${this.#errors.length}`);
+    if (this.#aborting) info.push('cancelling');
+    else if (this.#entered) info.push('entered');
+    return `<TaskGroup${info.length ? ` ${info.join(' ')}` : ''}>`;
+  }
+
+  /**
+   * Waits for every child, for `await using tg = new TaskGroup()`. A disposer cannot see an
+   * error thrown by the block, so in that form an error in the block does not cancel the
+   * children; `taskGroup(body)` does.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#entered && !this.#exiting) await this._exit(false, undefined);
+  }
+
+  /** @internal */
+  _enter(parent: Task<unknown>): void {
+    if (this.#entered) throw new InvalidStateError('TaskGroup has already been entered');
+    this.#entered = true;
+    this.#parent = parent;
+    this.#loop = parent._loop;
+  }
+
+  /** @internal asyncio's `__aexit__`. */
+  async _exit(failed: boolean, exc: unknown): Promise<void> {
+    this.#exiting = true;
+    const parent = this.#parent as Task<unknown>;
+    let propagate: unknown = failed && CancelledError.is(exc) ? exc : undefined;
+    if (failed && !this.#aborting) this.#abort();
+    while (this.#tasks.size > 0) {
+      this.#onCompleted = new Future<boolean>(this.#loop, 'TaskGroup children');
+      try {
+        await this.#onCompleted;
+      } catch (e) {
+        if (CancelledError.is(e) && !this.#aborting) {
+          propagate = e;
+          this.#abort();
+        }
+      }
+      this.#onCompleted = undefined;
+    }
+    if (this.#parentCancelRequested && parent.uncancel() === 0) propagate = undefined;
+    if (propagate !== undefined && this.#errors.length === 0) throw propagate;
+    if (failed && !CancelledError.is(exc)) this.#errors.push(exc);
+    if (this.#errors.length > 0) {
+      if (parent.cancelling() > 0) {
+        // "Un-cancel and re-cancel": keep an outside cancel pending for the parent.
+        parent.uncancel();
+        parent.cancel();
+      }
+      const errors = this.#errors;
+      this.#errors = [];
+      throw new TaskGroupError(errors);
+    }
+  }
+
+  /** @internal */
+  get _cancelRequested(): boolean {
+    return this.#cancelRequested;
+  }
+
+  #abort(): void {
+    this.#aborting = true;
+    for (const t of this.#tasks) if (t._state === PENDING) t.cancel();
+    // Queued children were cancelled before they started: start them so they settle.
+    const q = this.#queue;
+    for (let i = this.#queueHead; i < q.length; i++) (q[i] as Task<unknown>)._startSoon();
+    this.#queue = [];
+    this.#queueHead = 0;
+  }
+
+  readonly #onTaskDone = (task: Task<unknown>): void => {
+    this.#tasks.delete(task);
+    this.#running--;
+    if (this.#queueHead < this.#queue.length) {
+      const next = this.#queue[this.#queueHead] as Task<unknown>;
+      this.#queue[this.#queueHead++] = undefined as never;
+      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      this.#running++;
+      next._startSoon();
+    }
+    const onCompleted = this.#onCompleted;
+    if (onCompleted !== undefined && this.#tasks.size === 0 && onCompleted._state === PENDING) {
+      onCompleted._resolve(true);
+    }
+    if (task._state !== REJECTED) return;
+    task._markRetrieved();
+    const exc = task._value;
+    this.#errors.push(exc);
+    const parent = this.#parent as Task<unknown>;
+    if (parent._state !== PENDING) {
+      (this.#loop as Loop).callExceptionHandler({
+        message: `Task ${task.toString()} has errored out but its parent task ${parent.toString()} is already completed`,
+        exception: exc,
+        task,
+      });
+      return;
+    }
+    if (!this.#aborting && !this.#parentCancelRequested) {
+      this.#abort();
+      this.#parentCancelRequested = true;
+      parent.cancel();
+    }
+  };
+}
+
+/**
+ * Runs `body` with a fresh TaskGroup and waits for every child it starts. The first child
+ * failure cancels the other children and the body; then a `TaskGroupError` holding every
+ * failure is thrown. A cancel from outside cancels all children and is re-thrown as
+ * `CancelledError` once they are done. With `{ limit }`, at most that many children run at
+ * once. Outside a task, the body runs in a new task.
+ *
+ * @returns what `body` returned (`undefined` if the group was stopped with `tg.cancel()`).
+ * @throws {TaskGroupError} when the body or a child failed.
+ * @example
+ * ```ts
+ * import { sleep, taskGroup } from '@aiots/loop';
+ * const results = await taskGroup(async (tg) => {
+ *   const tasks = [1, 2, 3].map((n) => tg.createTask(() => sleep(n, n * 10)));
+ *   return () => tasks.map((t) => t.result());
+ * }, { limit: 2 });
+ * console.log(results()); // [10, 20, 30]
+ * ```
+ */
+export async function taskGroup<T>(
+  body: (tg: TaskGroup) => PromiseLike<T>,
+  opts?: TaskGroupOptions,
+): Promise<T> {
+  if (typeof body !== 'function') {
+    throw new TypeError(`taskGroup() expected a body function (tg) => Promise, got ${describe(body)}`);
+  }
+  const tg = new TaskGroup(opts);
+  const parent = currentTask();
+  if (parent === undefined) return await createTask(() => taskGroup(body, opts), { name: 'taskGroup' });
+  tg._enter(parent);
+  let result: T | undefined;
+  let failed = false;
+  let exc: unknown;
+  try {
+    result = await body(tg);
+  } catch (e) {
+    failed = true;
+    exc = e;
+  }
+  await tg._exit(failed, exc);
+  return result as T;
+}

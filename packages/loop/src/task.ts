@@ -1,0 +1,477 @@
+/**
+ * Task: runs an `async` function inside the AsyncLocalStorage context that makes it the
+ * current task, and carries asyncio's cancellation state (`cancelling()` counter,
+ * must-cancel flag, the awaitables it is suspended on).
+ *
+ * Ties. Every aiots awaitable that the task's code awaits (or chains on) registers a
+ * `Waiter` tied to the task: a cancel cancels every awaitable the task is tied to, which
+ * then rejects into the task's code with `CancelledError`. A tie is *hard* when the task's
+ * own code made it: the task had no pending hard tie, or was resumed by the loop in this
+ * macrotask turn. Otherwise the await comes from a callback (a timer or listener registered
+ * inside the task inherits its context) and the tie is *weak*: a cancel leaves it alone,
+ * so callbacks never capture the task's cancellation.
+ *
+ * Absorbed cancels. After `Promise.race([sleep(1000), foreign])` the sleep stays tied though
+ * the task moved on. A cancel delivered only to such a stale tie would be lost; when the
+ * task shows no sign of having received it (still pending, no new hard tie one turn later),
+ * the cancel is re-armed: weak ties are cancelled, else the next cancellation point throws.
+ */
+import { performance } from 'node:perf_hooks';
+import { currentEpoch, taskStorage } from './context.ts';
+import { CancelledError, InvalidStateError } from './errors.ts';
+import { CANCELLED, Future, PENDING, REJECTED, type Waiter, isThenable } from './future.ts';
+import { type Loop, _setTaskCtor, getLoop, trackUnretrieved } from './loop.ts';
+
+/** Options of `createTask`. */
+export interface TaskOptions {
+  /** A name for logs and `formatTaskTree()`; default `Task-<n>`. */
+  name?: string;
+  /** Run the body synchronously up to its first suspension instead of on a later batch. */
+  eager?: boolean;
+  /** @internal Do not schedule the start; the owner calls `_startSoon()` (TaskGroup limit). */
+  _defer?: boolean;
+}
+
+let nextTaskId = 0;
+
+function cancelMessage(msg: unknown): string {
+  return msg === undefined || msg === null ? '' : String(msg);
+}
+
+/**
+ * A running `async` function that can be cancelled at its await points. Create one with
+ * `createTask` (or `TaskGroup.createTask`); await it for its result.
+ *
+ * @example
+ * ```ts
+ * import { createTask, sleep } from '@aiots/loop';
+ * const t = createTask(async () => { await sleep(10); return 'done'; }, { name: 'worker' });
+ * console.log(t.getName(), await t); // worker done
+ * ```
+ */
+export class Task<T> extends Future<T> {
+  /** @internal */ _fn: (() => Promise<T>) | undefined;
+  /** @internal */ readonly _id = ++nextTaskId;
+  /** @internal */ _name: string | undefined;
+  /** @internal */ readonly _parent: Task<unknown> | undefined;
+  /** @internal */ readonly _createdMs: number;
+  /** @internal */ _createdAt: string | undefined;
+  /** @internal */ _nCancels = 0;
+  /** @internal */ _mustCancel = false;
+  /** @internal */ _cancelMsg: unknown = undefined;
+  /** @internal */ _tie0: Waiter | undefined = undefined;
+  /** @internal */ _ties: Waiter[] | undefined = undefined;
+  /** @internal */ _hard = 0;
+  /** @internal */ _weak: Waiter[] | undefined = undefined;
+  /** @internal */ _engaged = -1;
+  /** @internal */ _tieSeq = 0;
+  /** @internal */ _inFlight = false;
+  /** @internal */ _ac: AbortController | undefined = undefined;
+  /** @internal */ _stepStart = 0;
+
+  /** @internal Use `createTask` or `loop.createTask`. */
+  constructor(fn: () => Promise<T>, loop?: Loop, opts?: TaskOptions) {
+    const l = loop ?? getLoop();
+    super(l);
+    this._fn = fn;
+    this._name = opts?.name;
+    const parent = taskStorage.getStore();
+    this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
+    this._createdMs = l.clock.now();
+    if (l.debug) this._createdAt = creationSite();
+    l._tasks.add(this as Task<unknown>);
+    if (opts?.eager) startTask(this as Task<unknown>);
+    else if (!opts?._defer) l._schedule(startTask, this);
+  }
+
+  /** @internal Schedules the start of a task created with `_defer`. */
+  _startSoon(): void {
+    this._loop._schedule(startTask, this);
+  }
+
+  override get [Symbol.toStringTag](): string {
+    return 'Task';
+  }
+
+  /** The task's name. */
+  getName(): string {
+    if (this._name === undefined) this._name = `Task-${this._id}`;
+    return this._name;
+  }
+
+  /** Renames the task. */
+  setName(name: string): void {
+    this._name = String(name);
+  }
+
+  /** The task that was current when this one was created, if any and still running then. */
+  getParent(): Task<unknown> | undefined {
+    return this._parent;
+  }
+
+  /** How many cancel requests are pending (`cancel()` calls not matched by `uncancel()`). */
+  cancelling(): number {
+    return this._nCancels;
+  }
+
+  /**
+   * Withdraws one cancel request and returns how many remain. At zero, a cancel that was
+   * requested but not yet delivered is dropped and `signal` is replaced by a fresh one.
+   */
+  uncancel(): number {
+    if (this._state !== PENDING) return this._nCancels;
+    if (this._nCancels > 0) {
+      this._nCancels--;
+      if (this._nCancels === 0) {
+        this._mustCancel = false;
+        this._inFlight = false;
+        if (this._ac?.signal.aborted) this._ac = undefined;
+      }
+    }
+    return this._nCancels;
+  }
+
+  /**
+   * An `AbortSignal` aborted (with a `CancelledError`) as soon as a cancel is requested, for
+   * handing to foreign APIs such as `fetch`. Once `cancelling()` is back to zero, a fresh,
+   * unaborted signal is returned.
+   */
+  get signal(): AbortSignal {
+    let ac = this._ac;
+    if (ac === undefined) {
+      ac = this._ac = new AbortController();
+      if (this._nCancels > 0 && this._state === PENDING) {
+        ac.abort(new CancelledError(cancelMessage(this._cancelMsg)));
+      }
+    }
+    return ac.signal;
+  }
+
+  /**
+   * Requests cancellation: the task gets `CancelledError(msg)` at the awaitable it is
+   * suspended on (or at its next cancellation point), and `signal` aborts now.
+   * @returns true while the task is pending (on every call), false once it is done.
+   */
+  override cancel(msg?: unknown): boolean {
+    this._markRetrieved();
+    if (this._state !== PENDING) return false;
+    this._nCancels++;
+    this._cancelMsg = msg;
+    const ac = this._ac;
+    if (ac !== undefined && !ac.signal.aborted) {
+      ac.abort(new CancelledError(cancelMessage(msg)));
+    }
+    if (this._hard > 0) {
+      let accepted = false;
+      const t0 = this._tie0;
+      if (t0 !== undefined && t0.fut.cancel(msg)) accepted = true;
+      const ties = this._ties;
+      if (ties !== undefined) {
+        for (const w of ties.slice()) if (w.fut.cancel(msg)) accepted = true;
+      }
+      if (accepted) {
+        this._inFlight = true;
+        return true;
+      }
+    }
+    this._mustCancel = true;
+    return true;
+  }
+
+  /** Tasks are completed by their function. @throws InvalidStateError always. */
+  override setResult(_value: T): void {
+    throw new InvalidStateError('Task does not support setResult()');
+  }
+
+  /** Tasks are completed by their function. @throws InvalidStateError always. */
+  override setException(_exception: unknown): void {
+    throw new InvalidStateError('Task does not support setException()');
+  }
+
+  /** Descriptions of the awaitables the task is suspended on (for introspection). */
+  waitingOn(): string[] {
+    const out: string[] = [];
+    const add = (w: Waiter | undefined) => {
+      if (w !== undefined) out.push(describeAwaitable(w.fut));
+    };
+    add(this._tie0);
+    if (this._ties !== undefined) for (const w of this._ties) add(w);
+    return out;
+  }
+
+  override toString(): string {
+    let state = ['pending', 'finished', 'finished', 'cancelled'][this._state] as string;
+    if (this._state === PENDING && this._nCancels > 0) state = 'cancelling';
+    return `<Task ${state} name=${JSON.stringify(this.getName())}>`;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  /**
+   * @internal Registers `w` (an await inside this task). Returns true when the await must
+   * get `CancelledError` at once (a cancel was requested while the task had nothing to
+   * cancel) instead of waiting.
+   */
+  _tie(w: Waiter): boolean {
+    const e = currentEpoch();
+    if (this._hard === 0 || this._engaged === e) {
+      this._engaged = e;
+      if (this._mustCancel) {
+        this._mustCancel = false;
+        w.forceCancel = true;
+        return true;
+      }
+      this._tieSeq++;
+      this._addHard(w);
+      if (this._stepStart !== 0) this._endStep();
+      return false;
+    }
+    w.weak = true;
+    (this._weak ??= []).push(w);
+    return false;
+  }
+
+  /** @internal */
+  _addHard(w: Waiter): void {
+    if (this._tie0 === undefined) this._tie0 = w;
+    else (this._ties ??= []).push(w);
+    this._hard++;
+  }
+
+  /**
+   * @internal A tie of this task is being settled. Returns the CancelledError to deliver
+   * instead of the awaitable's outcome, when a cancel is pending.
+   */
+  _delivered(w: Waiter, cancelled: boolean): CancelledError | undefined {
+    if (w.weak) {
+      const weak = this._weak;
+      if (weak !== undefined) {
+        const i = weak.indexOf(w);
+        if (i >= 0) weak.splice(i, 1);
+      }
+      return undefined;
+    }
+    if (!w.forceCancel) {
+      if (this._tie0 === w) this._tie0 = undefined;
+      else if (this._ties !== undefined) {
+        const i = this._ties.indexOf(w);
+        if (i >= 0) this._ties.splice(i, 1);
+      }
+      this._hard--;
+    }
+    this._engaged = currentEpoch();
+    if (this._loop.debug) this._startStep();
+    let err: CancelledError | undefined;
+    if (w.forceCancel || this._mustCancel) {
+      this._mustCancel = false;
+      err = new CancelledError(cancelMessage(this._cancelMsg));
+      cancelled = true;
+    }
+    if (this._inFlight) {
+      this._inFlight = false;
+      if (cancelled) setImmediate(checkAbsorbed, this, this._tieSeq);
+    }
+    return err;
+  }
+
+  /** @internal */
+  _onResult(value: unknown): void {
+    if (this._state !== PENDING) return;
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      this._settleCancelled(new CancelledError(cancelMessage(this._cancelMsg)));
+      return;
+    }
+    this._release();
+    this._resolve(value);
+  }
+
+  /** @internal */
+  _onError(exception: unknown): void {
+    if (this._state !== PENDING) return;
+    if (CancelledError.is(exception)) {
+      this._settleCancelled(exception);
+      return;
+    }
+    this._release();
+    this._state = REJECTED;
+    this._value = exception;
+    if (!(this._flags & 1)) this._rec = trackUnretrieved(this as Task<unknown>, exception, true);
+    this._schedule();
+  }
+
+  /** @internal */
+  _settleCancelled(err: CancelledError): void {
+    this._release();
+    this._state = CANCELLED;
+    this._value = err;
+    this._schedule();
+  }
+
+  /** @internal Drops the bookkeeping of a task that is finishing. */
+  _release(): void {
+    this._loop._tasks.delete(this as Task<unknown>);
+    this._tie0 = undefined;
+    this._ties = undefined;
+    this._weak = undefined;
+    this._hard = 0;
+    this._fn = undefined;
+    if (this._stepStart !== 0) this._endStep();
+  }
+
+  /** @internal Debug mode: a step of this task starts now. */
+  _startStep(): void {
+    this._stepStart = performance.now();
+    setImmediate(endStepIfOpen, this, this._stepStart);
+  }
+
+  /** @internal Debug mode: the current step ended; warn if it blocked the loop too long. */
+  _endStep(): void {
+    const now = performance.now();
+    const loop = this._loop;
+    const took = now - Math.max(this._stepStart, loop._lastStepEnd);
+    loop._lastStepEnd = now;
+    this._stepStart = 0;
+    if (took > loop.slowCallbackDurationMs) {
+      const where = this._createdAt ? `\n  created at:\n${this._createdAt}` : '';
+      process.emitWarning(
+        `Executing ${this.toString()} took ${(took / 1000).toFixed(3)} seconds${where}`,
+        { type: 'AiotsSlowCallbackWarning', code: 'AIOTS_SLOW_STEP' },
+      );
+    }
+  }
+}
+
+_setTaskCtor(Task as never);
+
+function endStepIfOpen(task: Task<unknown>, start: number): void {
+  if (task._stepStart === start) task._endStep();
+}
+
+function checkAbsorbed(task: Task<unknown>, seq: number): void {
+  if (
+    task._state !== PENDING ||
+    task._tieSeq !== seq ||
+    task._nCancels === 0 ||
+    task._hard > 0 ||
+    task._mustCancel
+  ) {
+    return;
+  }
+  const weak = task._weak;
+  if (weak !== undefined && weak.length > 0) {
+    task._weak = undefined;
+    let accepted = false;
+    for (const w of weak) {
+      w.weak = false;
+      task._addHard(w);
+      if (w.fut.cancel(task._cancelMsg)) accepted = true;
+    }
+    task._tieSeq++;
+    if (accepted) {
+      task._inFlight = true;
+      return;
+    }
+  }
+  task._mustCancel = true;
+  if (task._loop.debug) {
+    process.emitWarning(
+      `${task.toString()} was cancelled, but the cancel reached only awaitables it was no longer waiting on (for example a sleep left behind by Promise.race). It will be delivered at the task's next aiots await. Use wait(), waitFor() or timeout() instead of Promise.race over aiots awaitables.`,
+      { type: 'AiotsCancelAbsorbedWarning', code: 'AIOTS_CANCEL_ABSORBED' },
+    );
+  }
+}
+
+function startTask(task: Task<unknown>): void {
+  if (task._state !== PENDING) return;
+  if (task._mustCancel) {
+    task._mustCancel = false;
+    task._settleCancelled(new CancelledError(cancelMessage(task._cancelMsg)));
+    return;
+  }
+  task._engaged = currentEpoch();
+  if (task._loop.debug) task._startStep();
+  taskStorage.run(task, runBody, task);
+}
+
+function runBody(task: Task<unknown>): void {
+  const fn = task._fn as () => Promise<unknown>;
+  let p: unknown;
+  try {
+    p = fn();
+  } catch (e) {
+    task._onError(e);
+    return;
+  }
+  if (p instanceof Promise || isThenable(p)) {
+    (p as PromiseLike<unknown>).then(
+      (v) => task._onResult(v),
+      (e) => task._onError(e),
+    );
+  } else {
+    task._onResult(p);
+  }
+}
+
+function creationSite(): string {
+  const stack = new Error().stack ?? '';
+  return stack
+    .split('\n')
+    .slice(1)
+    .filter((l) => !l.includes('/packages/loop/') && !l.includes('@aiots/loop'))
+    .slice(0, 6)
+    .join('\n');
+}
+
+/** @internal */
+export function describeAwaitable(fut: Future<unknown>): string {
+  if (fut instanceof Task) return `task ${JSON.stringify(fut.getName())}`;
+  return fut._label ?? 'future';
+}
+
+/**
+ * Runs `fn()` in a new Task on the current loop (the default loop outside `run()`). The body
+ * starts on a later turn, in creation order; a task cancelled before then never runs it.
+ *
+ * @param fn an async function (its promise is the task's outcome).
+ * @throws {TypeError} when `fn` is not a function.
+ * @example
+ * ```ts
+ * import { createTask } from '@aiots/loop';
+ * const t = createTask(async () => 21 * 2);
+ * console.log(await t); // 42
+ * ```
+ */
+export function createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
+  return getLoop().createTask(fn, opts);
+}
+
+/**
+ * The task whose code is running, or `undefined` outside any task.
+ *
+ * @example
+ * ```ts
+ * import { createTask, currentTask } from '@aiots/loop';
+ * const t = createTask(async () => currentTask()?.getName(), { name: 'me' });
+ * console.log(await t); // me
+ * ```
+ */
+export function currentTask(): Task<unknown> | undefined {
+  const t = taskStorage.getStore();
+  return t !== undefined && t._state === PENDING ? t : undefined;
+}
+
+/**
+ * The tasks of the current loop that are not done yet.
+ *
+ * @example
+ * ```ts
+ * import { allTasks, createTask, sleep } from '@aiots/loop';
+ * const t = createTask(() => sleep(10));
+ * console.log(allTasks().has(t)); // true
+ * await t;
+ * ```
+ */
+export function allTasks(): Set<Task<unknown>> {
+  return new Set(getLoop()._tasks);
+}
