@@ -60,6 +60,9 @@ async function runInternal<T>(
   try {
     await whenDone(task as Task<unknown>);
   } finally {
+    // run() hands main's outcome to its caller (`task.result()` below), so closing the loop
+    // must not report a failed main as "Task exception was never retrieved".
+    task._markRetrieved();
     await shutdown(loop);
   }
   return task.result();
