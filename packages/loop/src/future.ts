@@ -101,6 +101,21 @@ function fireWaiter(w: Waiter): void {
   }
 }
 
+/** A task awaited itself: asyncio throws "Task cannot await on itself" into it. */
+function rejectSelfAwait(w: Waiter): void {
+  const err = new InvalidStateError(`Task cannot await on itself: ${w.fut.toString()}`);
+  const onR = w.onR;
+  if (typeof onR !== 'function') {
+    w.child._reject(err);
+    return;
+  }
+  try {
+    w.child._adopt(onR(err));
+  } catch (e) {
+    w.child._reject(e);
+  }
+}
+
 const RETRIEVED = 1;
 
 /**
@@ -266,7 +281,9 @@ export class Future<T> implements Promise<T> {
     if (typeof onrejected === 'function') this._markRetrieved();
     if (task !== undefined) {
       if ((task as unknown) === this) {
-        child._reject(new InvalidStateError(`Task cannot await on itself: ${task.toString()}`));
+        // `await` listens to the callbacks, not to the Future `then` returns: deliver the
+        // error through them (on a later batch), or the awaiting task would hang forever.
+        this._loop._schedule(rejectSelfAwait, w);
         return child;
       }
       if (task._tie(w)) {
