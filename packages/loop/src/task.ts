@@ -34,6 +34,12 @@ export interface TaskOptions {
 
 let nextTaskId = 0;
 
+/**
+ * @internal A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
+ * of the awaiting task reaches it only when no other awaitable of the task accepted it.
+ */
+export const CANCEL_LAST = 8;
+
 function cancelMessage(msg: unknown): string {
   return msg === undefined || msg === null ? '' : String(msg);
 }
@@ -163,11 +169,28 @@ export class Task<T> extends Future<T> {
     }
     if (this._hard > 0) {
       let accepted = false;
+      let last = false;
       const t0 = this._tie0;
-      if (t0 !== undefined && t0.fut.cancel(msg)) accepted = true;
-      const ties = this._ties;
+      const ties = this._ties?.slice();
+      if (t0 !== undefined) {
+        if (t0.fut._flags & CANCEL_LAST) last = true;
+        else if (t0.fut.cancel(msg)) accepted = true;
+      }
       if (ties !== undefined) {
-        for (const w of ties.slice()) if (w.fut.cancel(msg)) accepted = true;
+        for (const w of ties) {
+          if (w.fut._flags & CANCEL_LAST) last = true;
+          else if (w.fut.cancel(msg)) accepted = true;
+        }
+      }
+      // waitFor()'s view of a promise is cancelled only when nothing else took the cancel:
+      // a promise running inline in this task then gets it at its own awaits and waitFor
+      // waits for its cleanup (asyncio's wait_for over a coroutine); a foreign promise still
+      // times out at once.
+      if (last && !accepted) {
+        if (t0 !== undefined && t0.fut._flags & CANCEL_LAST && t0.fut.cancel(msg)) accepted = true;
+        if (ties !== undefined) {
+          for (const w of ties) if (w.fut._flags & CANCEL_LAST && w.fut.cancel(msg)) accepted = true;
+        }
       }
       if (accepted) {
         this._inFlight = true;
@@ -218,8 +241,15 @@ export class Task<T> extends Future<T> {
       this._engaged = e;
       if (this._mustCancel) {
         this._mustCancel = false;
-        w.forceCancel = true;
-        return true;
+        // A cancel requested while the task ran to this await cancels what it awaits, as
+        // asyncio's __step does when _must_cancel is set as the coroutine yields a future
+        // (bpo-23219: a waitFor cancelled in the turn it started must cancel its inner task).
+        if (w.fut.cancel(this._cancelMsg)) {
+          this._inFlight = true;
+        } else {
+          w.forceCancel = true;
+          return true;
+        }
       }
       this._tieSeq++;
       this._addHard(w);

@@ -2,7 +2,7 @@ import { CancelledError, InvalidStateError, TimeoutError, describe } from './err
 import { toFuture } from './future.ts';
 import { type Loop, type TimerHandle, getLoop } from './loop.ts';
 import { checkMs } from './sleep.ts';
-import { type Task, createTask, currentTask } from './task.ts';
+import { CANCEL_LAST, type Task, createTask, currentTask } from './task.ts';
 
 type State = 'created' | 'active' | 'expiring' | 'expired' | 'finished';
 
@@ -192,11 +192,14 @@ function checkBody(body: unknown, where: string): void {
  * ```
  */
 export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): Promise<T> {
-  if (timeoutMs === null || timeoutMs === undefined) {
-    return await toFuture(aw, 'waitFor()');
-  }
-  checkMs(timeoutMs, 'timeoutMs', 'waitFor()');
+  const limited = timeoutMs !== null && timeoutMs !== undefined;
+  if (limited) checkMs(timeoutMs, 'timeoutMs', 'waitFor()');
   const fut = toFuture(aw, 'waitFor()');
+  // A promise may come from an async function running inline in this task: a cancel must
+  // reach its own aiots awaits first, and reach this wrapper only if none took it (a foreign
+  // promise), so that waitFor waits for the inline cleanup as asyncio's wait_for does.
+  if (fut !== (aw as unknown)) fut._flags |= CANCEL_LAST;
+  if (!limited) return await fut;
   if (timeoutMs <= 0) {
     if (fut.done()) return fut.result();
     fut.cancel();
