@@ -14,6 +14,22 @@ import type { Task } from './task.ts';
 /** @internal The current task rides here. */
 export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
 
+type Runner = <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R;
+let rootRunner: Runner | undefined;
+
+/**
+ * @internal Runs `fn(...args)` in a context where no task is current. Loop batches and the
+ * Node timers the loop arms are started through it, so loop callbacks never run as part of
+ * the task that happened to schedule them. Cheaper than `taskStorage.exit()`, which builds a
+ * new context frame on every call; this one only switches to a frame made once.
+ */
+export function inRoot<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+  if (rootRunner === undefined) {
+    rootRunner = taskStorage.exit(() => AsyncLocalStorage.snapshot()) as unknown as Runner;
+  }
+  return rootRunner(fn, ...args);
+}
+
 let epoch = 0;
 let bumpScheduled = false;
 

@@ -26,33 +26,6 @@ import type { Task } from './task.ts';
 type DoneCallback<T> = (fut: Future<T>) => void;
 type Entry = DoneCallback<never> | Waiter;
 
-/**
- * @internal One `then()` registration: who awaits (`task`, when inside one), what to call,
- * and the Future `then()` returned.
- */
-export class Waiter {
-  weak = false;
-  forceCancel = false;
-  readonly fut: Future<unknown>;
-  readonly task: Task<unknown> | undefined;
-  readonly onF: ((v: unknown) => unknown) | undefined | null;
-  readonly onR: ((e: unknown) => unknown) | undefined | null;
-  readonly child: Future<unknown>;
-  constructor(
-    fut: Future<unknown>,
-    task: Task<unknown> | undefined,
-    onF: ((v: unknown) => unknown) | undefined | null,
-    onR: ((e: unknown) => unknown) | undefined | null,
-    child: Future<unknown>,
-  ) {
-    this.fut = fut;
-    this.task = task;
-    this.onF = onF;
-    this.onR = onR;
-    this.child = child;
-  }
-}
-
 function fireWaiter(w: Waiter): void {
   const fut = w.fut;
   let state = fut._state;
@@ -69,7 +42,7 @@ function fireWaiter(w: Waiter): void {
   } else if (state === CANCELLED) {
     value = fut._cancelledError();
   }
-  const child = w.child;
+  const child = w;
   if (state === FULFILLED) {
     const onF = w.onF;
     if (typeof onF !== 'function') {
@@ -106,13 +79,13 @@ function rejectSelfAwait(w: Waiter): void {
   const err = new InvalidStateError(`Task cannot await on itself: ${w.fut.toString()}`);
   const onR = w.onR;
   if (typeof onR !== 'function') {
-    w.child._reject(err);
+    w._reject(err);
     return;
   }
   try {
-    w.child._adopt(onR(err));
+    w._adopt(onR(err));
   } catch (e) {
-    w.child._reject(e);
+    w._reject(e);
   }
 }
 
@@ -268,32 +241,25 @@ export class Future<T> implements Promise<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Future<R1 | R2> {
-    const child = new Future<R1 | R2>(this._loop);
     let task = taskStorage.getStore();
     if (task !== undefined && task._state !== PENDING) task = undefined;
-    const w = new Waiter(
-      this,
-      task,
-      onfulfilled as Waiter['onF'],
-      onrejected as Waiter['onR'],
-      child as Future<unknown>,
-    );
+    const w = new Waiter(this, task, onfulfilled as Waiter['onF'], onrejected as Waiter['onR']);
     if (typeof onrejected === 'function') this._markRetrieved();
     if (task !== undefined) {
       if ((task as unknown) === this) {
         // `await` listens to the callbacks, not to the Future `then` returns: deliver the
         // error through them (on a later batch), or the awaiting task would hang forever.
         this._loop._schedule(rejectSelfAwait, w);
-        return child;
+        return w as Future<R1 | R2>;
       }
       if (task._tie(w)) {
         this._loop._schedule(fireWaiter, w);
-        return child;
+        return w as Future<R1 | R2>;
       }
     }
     if (this._state !== PENDING) this._loop._schedule(fireWaiter, w);
     else this._addEntry(w);
-    return child;
+    return w as Future<R1 | R2>;
   }
 
   catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Future<T | R> {
@@ -434,6 +400,34 @@ export class Future<T> implements Promise<T> {
       if (typeof e === 'function') loop._schedule(e as DoneCallback<unknown>, this);
       else loop._schedule(fireWaiter, e);
     }
+  }
+}
+
+/**
+ * @internal One `then()` registration, and the Future `then()` returned (one allocation for
+ * both): who awaits (`task`, when inside one) and what to call.
+ */
+export class Waiter extends Future<unknown> {
+  weak = false;
+  forceCancel = false;
+  /** Links in the awaiting task's list of ties (hard or weak). */
+  tprev: Waiter | undefined = undefined;
+  tnext: Waiter | undefined = undefined;
+  readonly fut: Future<unknown>;
+  readonly task: Task<unknown> | undefined;
+  readonly onF: ((v: unknown) => unknown) | undefined | null;
+  readonly onR: ((e: unknown) => unknown) | undefined | null;
+  constructor(
+    fut: Future<unknown>,
+    task: Task<unknown> | undefined,
+    onF: ((v: unknown) => unknown) | undefined | null,
+    onR: ((e: unknown) => unknown) | undefined | null,
+  ) {
+    super(fut._loop);
+    this.fut = fut;
+    this.task = task;
+    this.onF = onF;
+    this.onR = onR;
   }
 }
 

@@ -20,7 +20,7 @@ export function formatTaskTree(loop?: Loop): string {
   const loops = loop !== undefined ? [loop] : allLoops();
   const lines: string[] = [];
   for (const l of loops) {
-    const tasks = [...l._tasks];
+    const tasks = l._liveTasks();
     if (tasks.length === 0) continue;
     const live = new Set(tasks);
     const children = new Map<Task<unknown> | undefined, Task<unknown>[]>();

@@ -21,7 +21,7 @@ function whenDone(task: Task<unknown>): Promise<void> {
 }
 
 async function shutdown(loop: Loop): Promise<void> {
-  const leftovers = [...loop._tasks];
+  const leftovers = loop._liveTasks();
   if (leftovers.length > 0) {
     for (const t of leftovers) t.cancel();
     await Promise.all(leftovers.map(whenDone));

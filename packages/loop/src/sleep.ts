@@ -15,8 +15,13 @@ export class SleepFuture<T> extends Future<T> {
     return true;
   }
 
+  /** @internal What the task tree shows for a task suspended here. */
+  get _description(): string {
+    return this._ms > 0 ? `sleep(${this._ms}ms)` : 'sleep(0)';
+  }
+
   override toString(): string {
-    return `<SleepFuture ${this._state === PENDING ? 'pending' : 'done'} ${this._label ?? ''}>`;
+    return `<SleepFuture ${this._state === PENDING ? 'pending' : 'done'} ${this._description}>`;
   }
 }
 
@@ -55,10 +60,8 @@ export function sleep<T = void>(ms: number, value?: T): Promise<T> {
   f._result = value;
   f._ms = ms;
   if (ms <= 0) {
-    f._label = 'sleep(0)';
     loop._schedule(wake, f);
   } else {
-    f._label = `sleep(${ms}ms)`;
     if (ms !== Number.POSITIVE_INFINITY) f._timer = loop._callAt(loop.time() + ms, wake as never, [f]);
   }
   return f;

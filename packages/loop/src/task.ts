@@ -65,15 +65,19 @@ export class Task<T> extends Future<T> {
   /** @internal */ _nCancels = 0;
   /** @internal */ _mustCancel = false;
   /** @internal */ _cancelMsg: unknown = undefined;
-  /** @internal */ _tie0: Waiter | undefined = undefined;
-  /** @internal */ _ties: Waiter[] | undefined = undefined;
+  /** @internal Hard ties: the awaitables the task's own code is suspended on (a list). */
+  _hardHead: Waiter | undefined = undefined;
   /** @internal */ _hard = 0;
-  /** @internal */ _weak: Waiter[] | undefined = undefined;
+  /** @internal Weak ties: awaits made in the task's context by callbacks. */
+  _weakHead: Waiter | undefined = undefined;
   /** @internal */ _engaged = -1;
   /** @internal */ _tieSeq = 0;
   /** @internal */ _inFlight = false;
   /** @internal */ _ac: AbortController | undefined = undefined;
   /** @internal */ _stepStart = 0;
+  /** @internal Links of the loop's list of live tasks. */
+  _prev: Task<unknown> | undefined = undefined;
+  /** @internal */ _next: Task<unknown> | undefined = undefined;
 
   /** @internal Use `createTask` or `loop.createTask`. */
   constructor(fn: () => Promise<T>, loop?: Loop, opts?: TaskOptions) {
@@ -83,9 +87,16 @@ export class Task<T> extends Future<T> {
     this._name = opts?.name;
     const parent = taskStorage.getStore();
     this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
-    this._createdMs = l.clock.now();
+    this._createdMs = l._coarseNow;
     if (l.debug) this._createdAt = creationSite();
-    l._tasks.add(this as Task<unknown>);
+    const tail = l._tail;
+    if (tail === undefined) l._head = this as Task<unknown>;
+    else {
+      tail._next = this as Task<unknown>;
+      this._prev = tail;
+    }
+    l._tail = this as Task<unknown>;
+    l._taskCount++;
     if (opts?.eager) startTask(this as Task<unknown>);
     else if (!opts?._defer) l._schedule(startTask, this);
   }
@@ -170,26 +181,18 @@ export class Task<T> extends Future<T> {
     if (this._hard > 0) {
       let accepted = false;
       let last = false;
-      const t0 = this._tie0;
-      const ties = this._ties?.slice();
-      if (t0 !== undefined) {
-        if (t0.fut._flags & CANCEL_LAST) last = true;
-        else if (t0.fut.cancel(msg)) accepted = true;
-      }
-      if (ties !== undefined) {
-        for (const w of ties) {
-          if (w.fut._flags & CANCEL_LAST) last = true;
-          else if (w.fut.cancel(msg)) accepted = true;
-        }
+      // Cancelling schedules deliveries but never unlinks synchronously, so walking is safe.
+      for (let w = this._hardHead; w !== undefined; w = w.tnext) {
+        if (w.fut._flags & CANCEL_LAST) last = true;
+        else if (w.fut.cancel(msg)) accepted = true;
       }
       // waitFor()'s view of a promise is cancelled only when nothing else took the cancel:
       // a promise running inline in this task then gets it at its own awaits and waitFor
       // waits for its cleanup (asyncio's wait_for over a coroutine); a foreign promise still
       // times out at once.
       if (last && !accepted) {
-        if (t0 !== undefined && t0.fut._flags & CANCEL_LAST && t0.fut.cancel(msg)) accepted = true;
-        if (ties !== undefined) {
-          for (const w of ties) if (w.fut._flags & CANCEL_LAST && w.fut.cancel(msg)) accepted = true;
+        for (let w = this._hardHead; w !== undefined; w = w.tnext) {
+          if (w.fut._flags & CANCEL_LAST && w.fut.cancel(msg)) accepted = true;
         }
       }
       if (accepted) {
@@ -217,8 +220,7 @@ export class Task<T> extends Future<T> {
     const add = (w: Waiter | undefined) => {
       if (w !== undefined) out.push(describeAwaitable(w.fut));
     };
-    add(this._tie0);
-    if (this._ties !== undefined) for (const w of this._ties) add(w);
+    for (let w = this._hardHead; w !== undefined; w = w.tnext) add(w);
     return out;
   }
 
@@ -257,15 +259,35 @@ export class Task<T> extends Future<T> {
       return false;
     }
     w.weak = true;
-    (this._weak ??= []).push(w);
+    const head = this._weakHead;
+    if (head !== undefined) {
+      head.tprev = w;
+      w.tnext = head;
+    }
+    this._weakHead = w;
     return false;
   }
 
   /** @internal */
   _addHard(w: Waiter): void {
-    if (this._tie0 === undefined) this._tie0 = w;
-    else (this._ties ??= []).push(w);
+    const head = this._hardHead;
+    if (head !== undefined) {
+      head.tprev = w;
+      w.tnext = head;
+    }
+    this._hardHead = w;
     this._hard++;
+  }
+
+  /** @internal */
+  _unlink(w: Waiter): void {
+    const prev = w.tprev;
+    const next = w.tnext;
+    if (prev !== undefined) prev.tnext = next;
+    else if (this._hardHead === w) this._hardHead = next;
+    else if (this._weakHead === w) this._weakHead = next;
+    if (next !== undefined) next.tprev = prev;
+    w.tprev = w.tnext = undefined;
   }
 
   /**
@@ -274,19 +296,11 @@ export class Task<T> extends Future<T> {
    */
   _delivered(w: Waiter, cancelled: boolean): CancelledError | undefined {
     if (w.weak) {
-      const weak = this._weak;
-      if (weak !== undefined) {
-        const i = weak.indexOf(w);
-        if (i >= 0) weak.splice(i, 1);
-      }
+      this._unlink(w);
       return undefined;
     }
     if (!w.forceCancel) {
-      if (this._tie0 === w) this._tie0 = undefined;
-      else if (this._ties !== undefined) {
-        const i = this._ties.indexOf(w);
-        if (i >= 0) this._ties.splice(i, 1);
-      }
+      this._unlink(w);
       this._hard--;
     }
     this._engaged = currentEpoch();
@@ -340,10 +354,19 @@ export class Task<T> extends Future<T> {
 
   /** @internal Drops the bookkeeping of a task that is finishing. */
   _release(): void {
-    this._loop._tasks.delete(this as Task<unknown>);
-    this._tie0 = undefined;
-    this._ties = undefined;
-    this._weak = undefined;
+    const loop = this._loop;
+    const prev = this._prev;
+    const next = this._next;
+    if (prev === undefined) {
+      if (loop._head === (this as Task<unknown>)) loop._head = next;
+    } else prev._next = next;
+    if (next === undefined) {
+      if (loop._tail === (this as Task<unknown>)) loop._tail = prev;
+    } else next._prev = prev;
+    this._prev = this._next = undefined;
+    loop._taskCount--;
+    this._hardHead = undefined;
+    this._weakHead = undefined;
     this._hard = 0;
     this._fn = undefined;
     if (this._stepStart !== 0) this._endStep();
@@ -388,14 +411,17 @@ function checkAbsorbed(task: Task<unknown>, seq: number): void {
   ) {
     return;
   }
-  const weak = task._weak;
-  if (weak !== undefined && weak.length > 0) {
-    task._weak = undefined;
+  if (task._weakHead !== undefined) {
     let accepted = false;
-    for (const w of weak) {
+    let w: Waiter | undefined = task._weakHead;
+    task._weakHead = undefined;
+    while (w !== undefined) {
+      const next: Waiter | undefined = w.tnext;
+      w.tprev = w.tnext = undefined;
       w.weak = false;
       task._addHard(w);
       if (w.fut.cancel(task._cancelMsg)) accepted = true;
+      w = next;
     }
     task._tieSeq++;
     if (accepted) {
@@ -433,14 +459,27 @@ function runBody(task: Task<unknown>): void {
     task._onError(e);
     return;
   }
-  if (p instanceof Promise || isThenable(p)) {
-    (p as PromiseLike<unknown>).then(
+  if (p instanceof Promise) {
+    // Shared handlers, no closures per task: a native reaction runs in the context in which
+    // `then` was called, where the task is the current store.
+    p.then(bodyFulfilled, bodyRejected);
+  } else if (isThenable(p)) {
+    // An aiots Future (or foreign thenable) calls back from the loop, outside the task.
+    p.then(
       (v) => task._onResult(v),
       (e) => task._onError(e),
     );
   } else {
     task._onResult(p);
   }
+}
+
+function bodyFulfilled(value: unknown): void {
+  (taskStorage.getStore() as Task<unknown>)._onResult(value);
+}
+
+function bodyRejected(error: unknown): void {
+  (taskStorage.getStore() as Task<unknown>)._onError(error);
 }
 
 function creationSite(): string {
@@ -456,7 +495,7 @@ function creationSite(): string {
 /** @internal */
 export function describeAwaitable(fut: Future<unknown>): string {
   if (fut instanceof Task) return `task ${JSON.stringify(fut.getName())}`;
-  return fut._label ?? 'future';
+  return (fut as { _description?: string })._description ?? fut._label ?? 'future';
 }
 
 /**
@@ -503,5 +542,5 @@ export function currentTask(): Task<unknown> | undefined {
  * ```
  */
 export function allTasks(): Set<Task<unknown>> {
-  return new Set(getLoop()._tasks);
+  return new Set(getLoop()._liveTasks());
 }
