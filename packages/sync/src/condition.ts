@@ -1,0 +1,319 @@
+/**
+ * Condition: asyncio 3.13's `Condition`, on a `Lock`.
+ *
+ * `wait()` releases the lock, waits for a notify, then re-acquires the lock in a loop that
+ * retries through `CancelledError`, so it returns or throws with the lock held, always
+ * (bpo-22970, bpo-32841). It re-throws the last `CancelledError` instance it caught
+ * (gh-111693). On any error it passes one notification on to another waiter, so a notify
+ * that raced with a cancel is never lost (gh-112202); the price is a possible spurious
+ * wakeup, which the condition-variable protocol allows.
+ */
+import { CancelledError, type Future, getLoop, InvalidStateError } from '@aiots/loop';
+import { Deque } from './deque.ts';
+import { Lock } from './lock.ts';
+import { AbortWatch, describe, signalOf, type WaitOptions } from './wait-options.ts';
+
+/** What `Condition.stats()` returns. */
+export interface ConditionStats {
+  /** True while the underlying lock is held. */
+  readonly locked: boolean;
+  /** Tasks waiting in `wait()` for a notify. */
+  readonly waiting: number;
+}
+
+/**
+ * A condition variable: tasks holding the lock `wait()` until another task `notify()`s.
+ *
+ * @example
+ * ```ts
+ * import { createTask } from '@aiots/loop';
+ * import { Condition } from '@aiots/sync';
+ * const cond = new Condition();
+ * const items: number[] = [];
+ * const consumer = createTask(async () => {
+ *   await using _ = await cond.hold();
+ *   await cond.waitFor(() => items.length > 0);
+ *   return items.shift();
+ * });
+ * {
+ *   await using _ = await cond.hold();
+ *   items.push(42);
+ *   cond.notify();
+ * }
+ * console.log(await consumer); // 42
+ * ```
+ */
+export class Condition {
+  readonly #lock: Lock;
+  readonly #waiters = new Deque<Future<boolean>>();
+  /** Waiters not notified yet, counting cancelled ones until they leave. */
+  #pending = 0;
+
+  /**
+   * @param lock The lock to use (several conditions may share one); default a new `Lock`.
+   * @throws {TypeError} when `lock` is not a `Lock`.
+   */
+  constructor(lock?: Lock) {
+    if (lock !== undefined && !(lock instanceof Lock)) {
+      throw new TypeError(`Condition expected \`lock\` to be a Lock, got ${describe(lock)}`);
+    }
+    this.#lock = lock ?? new Lock();
+  }
+
+  /**
+   * Acquires the underlying lock (see `Lock.acquire`).
+   *
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.release();
+   * ```
+   */
+  acquire(opts?: WaitOptions): Promise<true> {
+    return this.#lock.acquire(opts);
+  }
+
+  /**
+   * Releases the underlying lock (see `Lock.release`).
+   *
+   * @throws {InvalidStateError} when the lock is not held.
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.release();
+   * console.log(cond.locked()); // false
+   * ```
+   */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /**
+   * True while the underlying lock is held.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * console.log(new Condition().locked()); // false
+   * ```
+   */
+  locked(): boolean {
+    return this.#lock.locked();
+  }
+
+  /**
+   * Acquires the underlying lock and returns a disposable that releases it (see
+   * `Lock.hold`).
+   *
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * {
+   *   await using _ = await cond.hold();
+   *   cond.notifyAll();
+   * }
+   * ```
+   */
+  hold(opts?: WaitOptions): Promise<AsyncDisposable & Disposable> {
+    return this.#lock.hold(opts);
+  }
+
+  /**
+   * Releases the lock, waits until notified, and re-acquires the lock. Returns or throws
+   * with the lock held, even when cancelled. May return spuriously: re-check the state (or
+   * use `waitFor`).
+   *
+   * A cancellation point: cancelling the task (or aborting `signal`) ends the wait with
+   * `CancelledError` (or `signal.reason`) once the lock is held again, and a notification
+   * this waiter had received is passed on to another waiter.
+   *
+   * @returns `true`.
+   * @throws {InvalidStateError} when the lock is not held (as a rejected promise).
+   * @throws {CancelledError} when the task is cancelled; the same instance it received.
+   * @example
+   * ```ts
+   * import { createTask, sleep } from '@aiots/loop';
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * const waiter = createTask(async () => {
+   *   await cond.acquire();
+   *   try {
+   *     return await cond.wait();
+   *   } finally {
+   *     cond.release();
+   *   }
+   * });
+   * await sleep(1);
+   * await cond.acquire();
+   * cond.notify();
+   * cond.release();
+   * console.log(await waiter); // true
+   * ```
+   */
+  async wait(opts?: WaitOptions): Promise<true> {
+    const signal = signalOf(opts, 'Condition.wait()');
+    if (!this.locked()) {
+      throw new InvalidStateError(
+        'Condition.wait() expected the lock to be held, but it is not acquired (cannot wait on un-acquired lock)',
+      );
+    }
+    if (signal?.aborted) throw signal.reason;
+    const fut = getLoop().createFuture<boolean>({ label: 'Condition.wait' });
+    this.release();
+    let failed = false;
+    let error: unknown;
+    this.#waiters.push(fut);
+    this.#pending++;
+    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    try {
+      await fut;
+      if (signal?.aborted) throw signal.reason;
+    } catch (e) {
+      if (fut.cancelled()) this.#left();
+      failed = true;
+      error = watch?.aborted ? (signal as AbortSignal).reason : e;
+    } finally {
+      watch?.dispose();
+    }
+    // Must re-acquire the lock even if the wait was cancelled. Only CancelledError is
+    // retried: any other error must not make us spin.
+    try {
+      for (;;) {
+        try {
+          await this.#lock.acquire();
+          break;
+        } catch (e) {
+          if (!CancelledError.is(e)) throw e;
+          // The most recent CancelledError instance is the one re-thrown (gh-111693).
+          failed = true;
+          error = e;
+        }
+      }
+    } catch (e) {
+      failed = true;
+      error = e;
+    }
+    if (failed) {
+      // The error may have come after we were notified: pass the notification on (gh-112202).
+      this._notifyWaiters(1);
+      throw error;
+    }
+    return true;
+  }
+
+  /** A waiter whose Future was cancelled while still queued has gone. */
+  #left(): void {
+    this.#pending--;
+    const w = this.#waiters;
+    if (w.size > 32 && w.size > 2 * this.#pending) w.retain((f) => !f.done());
+  }
+
+  /**
+   * Waits until `predicate()` is truthy and returns its value, calling it first and after
+   * every wakeup (with the lock held). Needs the lock held only when it has to wait.
+   *
+   * @param predicate Called with the lock held; its truthy value is returned.
+   * @throws {InvalidStateError} when it has to wait and the lock is not held.
+   * @throws {CancelledError} when the task is cancelled; the lock is held again by then.
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * console.log(await cond.waitFor(() => 'already true')); // already true
+   * ```
+   */
+  async waitFor<T>(predicate: () => T, opts?: WaitOptions): Promise<T> {
+    if (typeof predicate !== 'function') {
+      throw new TypeError(
+        `Condition.waitFor() expected a predicate function, got ${describe(predicate)}`,
+      );
+    }
+    let result = predicate();
+    while (!result) {
+      await this.wait(opts);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /**
+   * Wakes up to `n` tasks waiting in `wait()` (default 1), in FIFO order. They return from
+   * `wait()` only once they get the lock, so release it after notifying.
+   *
+   * @throws {InvalidStateError} when the lock is not held.
+   * @throws {TypeError|RangeError} when `n` is not an integer from 0 up.
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.notify(2); // nobody waits: nothing happens
+   * cond.release();
+   * ```
+   */
+  notify(n = 1): void {
+    if (typeof n !== 'number' || Number.isNaN(n)) {
+      throw new TypeError(`Condition.notify() expected \`n\` to be a number, got ${describe(n)}`);
+    }
+    if (n < 0) throw new RangeError(`Condition.notify() expected \`n\` to be 0 or more, got ${n}`);
+    if (!this.locked()) {
+      throw new InvalidStateError(
+        'Condition.notify() expected the lock to be held, but it is not acquired (cannot notify on un-acquired lock)',
+      );
+    }
+    this._notifyWaiters(n);
+  }
+
+  /**
+   * Wakes every task waiting in `wait()`.
+   *
+   * @throws {InvalidStateError} when the lock is not held.
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * const cond = new Condition();
+   * await cond.acquire();
+   * cond.notifyAll();
+   * cond.release();
+   * ```
+   */
+  notifyAll(): void {
+    this.notify(Number.POSITIVE_INFINITY);
+  }
+
+  /** @internal Wakes up to `n` waiters without checking the lock (Barrier's reset/abort). */
+  _notifyWaiters(n: number): void {
+    const w = this.#waiters;
+    let woken = 0;
+    while (woken < n && w.size > 0) {
+      const fut = w.shift() as Future<boolean>;
+      if (fut.done()) continue; // cancelled while queued; it settles its own count
+      this.#pending--;
+      fut.setResult(false);
+      woken++;
+    }
+  }
+
+  /**
+   * A frozen snapshot: `{ locked, waiting }`.
+   *
+   * @example
+   * ```ts
+   * import { Condition } from '@aiots/sync';
+   * console.log(new Condition().stats()); // { locked: false, waiting: 0 }
+   * ```
+   */
+  stats(): ConditionStats {
+    return Object.freeze({ locked: this.locked(), waiting: this.#pending });
+  }
+
+  toString(): string {
+    const waiting = this.#pending > 0 ? `, waiters:${this.#pending}` : '';
+    return `<Condition [${this.locked() ? 'locked' : 'unlocked'}${waiting}]>`;
+  }
+}

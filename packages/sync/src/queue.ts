@@ -1,0 +1,662 @@
+/**
+ * Queue, LifoQueue and PriorityQueue: asyncio 3.13's queues (shutdown included), made fair.
+ *
+ * asyncio only wakes a waiting getter, which then races every other caller for the item (a
+ * `get()` arriving in between takes it; the woken getter re-queues at the back). Here items
+ * and slots are handed over, so waiters are served strictly in arrival order:
+ *
+ * - A put with a getter waiting gives the item straight to the first getter (it is "in
+ *   flight" until that getter resumes). Items in the store therefore imply no getter waits.
+ * - A get that frees a slot reserves it for the first waiting putter, which puts its own item
+ *   when it resumes. `full()` counts items, items in flight and reserved slots, so the store
+ *   never exceeds `maxsize` and a new `put()` cannot take a reserved slot.
+ *
+ * Cancellation at any moment (test_get_cancel_drop_*, test_put_cancel_drop): a getter handed
+ * an item and cancelled before it resumes gives the item to the next getter, or back to the
+ * store as its oldest item; a putter cancelled after its slot was reserved passes the slot
+ * to the next putter. A cancelled put never puts; no item is lost or got twice.
+ *
+ * Cancelled waiters are not searched for and removed: they stay in their ring until skipped,
+ * and the ring is compacted once they outnumber the live waiters.
+ */
+import { type Future, getLoop, InvalidStateError } from '@aiots/loop';
+import { Deque } from './deque.ts';
+import { QueueEmpty, QueueFull, QueueShutDown } from './errors.ts';
+import { Event } from './event.ts';
+import { type Compare, checkNatural, naturalCompare, PriorityHeap } from './priority-heap.ts';
+import { AbortWatch, describe, RESOLVED_VOID, signalOf, type WaitOptions } from './wait-options.ts';
+
+/** What `Queue.stats()` returns. */
+export interface QueueStats {
+  /** Items in the queue (`qsize()`). */
+  readonly size: number;
+  /** The bound (0 or less: unbounded). */
+  readonly maxsize: number;
+  /** Tasks waiting in `get()`. */
+  readonly getters: number;
+  /** Tasks waiting in `put()`. */
+  readonly putters: number;
+  /** Items put and not yet marked done with `taskDone()`. */
+  readonly unfinished: number;
+  /** True once `shutdown()` was called. */
+  readonly shutdown: boolean;
+}
+
+/** Where a queue keeps its items; the three kinds differ only here. */
+interface Store<T> {
+  readonly size: number;
+  push(item: T): void;
+  take(): T;
+  /** Returns an item a cancelled getter had been handed, as the next one to be got. */
+  putBack(item: T): void;
+  clear(): void;
+  toArray(): T[];
+}
+
+class FifoStore<T> extends Deque<T> implements Store<T> {
+  take(): T {
+    return this.shift() as T;
+  }
+  putBack(item: T): void {
+    this.unshift(item);
+  }
+}
+
+class LifoStore<T> extends Deque<T> implements Store<T> {
+  take(): T {
+    return this.pop() as T;
+  }
+  // The returned item was put before everything now queued (a getter was waiting, so the
+  // store was empty when it was put): in LIFO order it belongs at the bottom.
+  putBack(item: T): void {
+    this.unshift(item);
+  }
+}
+
+/** What a getter's Future resolves with when it was woken by `shutdown()`, not an item. */
+const SHUTDOWN: unique symbol = Symbol('shutdown');
+
+let setStore: <T>(queue: Queue<T>, store: Store<T>) => void;
+
+/**
+ * A FIFO queue for producers and consumers: `put()` waits while the queue is full, `get()`
+ * while it is empty, both served strictly in arrival order and safe against cancellation at
+ * any moment. `taskDone()`/`join()` track processing, `shutdown()` ends it, and
+ * `for await (const item of queue)` consumes until shutdown.
+ *
+ * @example
+ * ```ts
+ * import { taskGroup } from '@aiots/loop';
+ * import { Queue } from '@aiots/sync';
+ * const queue = new Queue<number>(10);
+ * const got: number[] = [];
+ * await taskGroup(async (tg) => {
+ *   tg.createTask(async () => {
+ *     for await (const n of queue) {
+ *       got.push(n);
+ *       queue.taskDone();
+ *     }
+ *   });
+ *   for (let i = 0; i < 100; i++) await queue.put(i);
+ *   await queue.join(); // every item processed
+ *   queue.shutdown(); // ends the consumer's loop
+ * });
+ * console.log(got.length); // 100
+ * ```
+ */
+export class Queue<T> implements AsyncIterable<T> {
+  readonly #maxsize: number;
+  #store: Store<T> = new FifoStore<T>();
+  readonly #getters = new Deque<Future<T | typeof SHUTDOWN>>();
+  readonly #putters = new Deque<Future<boolean>>();
+  /** Waiters not handed anything yet, counting cancelled ones until they leave. */
+  #pendingGetters = 0;
+  #pendingPutters = 0;
+  /** Items handed to woken getters that have not resumed yet. */
+  #inFlight = 0;
+  /** Slots promised to woken putters that have not resumed yet. */
+  #reserved = 0;
+  #unfinished = 0;
+  #joined: Event | undefined;
+  #shutdown = false;
+  #immediate = false;
+
+  static {
+    setStore = (queue, store) => {
+      queue.#store = store;
+    };
+  }
+
+  /**
+   * @param maxsize The most items the queue holds; `put()` waits while it is full. 0 or less
+   *   (the default) means unbounded. A fractional bound works by comparison, as in asyncio.
+   * @throws {TypeError} when `maxsize` is not a number. @throws {RangeError} when it is NaN.
+   */
+  constructor(maxsize = 0) {
+    if (typeof maxsize !== 'number') {
+      throw new TypeError(`Queue expected \`maxsize\` to be a number, got ${describe(maxsize)}`);
+    }
+    if (Number.isNaN(maxsize)) {
+      throw new RangeError(
+        'Queue expected `maxsize` to be a number (0 or less: unbounded), got NaN',
+      );
+    }
+    this.#maxsize = maxsize;
+  }
+
+  /** The bound given to the constructor (0 or less: unbounded). */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  /**
+   * Number of items in the queue (not counting items already handed to woken getters).
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<string>();
+   * q.putNowait('a');
+   * console.log(q.qsize()); // 1
+   * ```
+   */
+  qsize(): number {
+    return this.#store.size;
+  }
+
+  /**
+   * True when the queue holds no item (`getNowait()` would throw).
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * console.log(new Queue().empty()); // true
+   * ```
+   */
+  empty(): boolean {
+    return this.#store.size === 0;
+  }
+
+  /**
+   * True when a put would have to wait: the items, plus items on their way to woken getters,
+   * plus slots promised to woken putters, reach `maxsize`. Never true for an unbounded queue.
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<number>(1);
+   * q.putNowait(1);
+   * console.log(q.full()); // true
+   * ```
+   */
+  full(): boolean {
+    return this.#maxsize > 0 && this.#store.size + this.#inFlight + this.#reserved >= this.#maxsize;
+  }
+
+  /**
+   * Puts `item`, waiting while the queue is full. When it need not wait, the returned promise
+   * is already settled and the call does not yield to the loop.
+   *
+   * A cancellation point while waiting: cancelling the task (or aborting `signal`) ends the
+   * wait with `CancelledError` (or `signal.reason`) and the item is not put.
+   *
+   * @throws {QueueShutDown} when the queue is shut down (also while waiting).
+   * @throws {CancelledError} when the task is cancelled while waiting.
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<string>(1);
+   * await q.put('a');
+   * console.log(q.full()); // true
+   * ```
+   */
+  put(item: T, opts?: WaitOptions): Promise<void> {
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      try {
+        signal = signalOf(opts, 'Queue.put()');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
+    if (this.#shutdown)
+      return Promise.reject(new QueueShutDown('Queue.put(): the queue is shut down'));
+    if (!this.full()) {
+      try {
+        this.#add(item);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return RESOLVED_VOID;
+    }
+    return this.#putWait(item, signal);
+  }
+
+  /**
+   * Puts `item` if there is room now.
+   *
+   * @throws {QueueFull} when the queue is full.
+   * @throws {QueueShutDown} when the queue is shut down.
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<number>();
+   * q.putNowait(1);
+   * console.log(q.getNowait()); // 1
+   * ```
+   */
+  putNowait(item: T): void {
+    if (this.#shutdown) throw new QueueShutDown('Queue.putNowait(): the queue is shut down');
+    if (this.full()) {
+      throw new QueueFull(
+        `putNowait() expected a free slot, but the queue is full (maxsize ${this.#maxsize})`,
+      );
+    }
+    this.#add(item);
+  }
+
+  /** Adds an item: straight to the first waiting getter, else to the store. */
+  #add(item: T): void {
+    const getters = this.#getters;
+    while (getters.size > 0) {
+      const fut = getters.shift() as Future<T | typeof SHUTDOWN>;
+      if (!fut.done()) {
+        this.#unfinished++;
+        this.#pendingGetters--;
+        this.#inFlight++;
+        fut.setResult(item);
+        return;
+      }
+    }
+    this.#store.push(item); // may throw (a PriorityQueue item it cannot order): nothing changed
+    this.#unfinished++;
+  }
+
+  async #putWait(item: T, signal: AbortSignal | undefined): Promise<void> {
+    const fut = getLoop().createFuture<boolean>({ label: 'Queue.put' });
+    this.#putters.push(fut);
+    this.#pendingPutters++;
+    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    let reserved: boolean;
+    try {
+      reserved = await fut;
+    } catch (e) {
+      if (fut.cancelled()) {
+        this.#pendingPutters--;
+        const p = this.#putters;
+        if (p.size > 32 && p.size > 2 * this.#pendingPutters) p.retain((f) => !f.done());
+      } else if (fut.result()) {
+        // A slot was reserved for us, then we were cancelled before resuming: pass it on.
+        this.#reserved--;
+        this.#wakePutters();
+      }
+      throw watch?.aborted ? (signal as AbortSignal).reason : e;
+    } finally {
+      watch?.dispose();
+    }
+    if (!reserved) throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
+    this.#reserved--;
+    if (this.#shutdown)
+      throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
+    if (signal?.aborted) {
+      this.#wakePutters();
+      throw signal.reason;
+    }
+    try {
+      this.#add(item);
+    } catch (e) {
+      this.#wakePutters();
+      throw e;
+    }
+  }
+
+  /** Reserves free slots for the putters at the head of the queue. */
+  #wakePutters(): void {
+    const putters = this.#putters;
+    while (putters.size > 0 && !this.full()) {
+      const fut = putters.shift() as Future<boolean>;
+      if (!fut.done()) {
+        this.#pendingPutters--;
+        this.#reserved++;
+        fut.setResult(true);
+      }
+    }
+  }
+
+  /**
+   * Removes and returns the next item, waiting while the queue is empty. When an item is
+   * there, the returned promise is already settled and the call does not yield to the loop.
+   *
+   * A cancellation point while waiting: cancelling the task (or aborting `signal`) ends the
+   * wait with `CancelledError` (or `signal.reason`); an item already handed to this getter
+   * goes to the next getter or back to the front of the queue.
+   *
+   * @throws {QueueShutDown} when the queue is shut down and empty (at once after
+   *   `shutdown(true)`).
+   * @throws {CancelledError} when the task is cancelled while waiting.
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<string>();
+   * await q.put('hello');
+   * console.log(await q.get()); // hello
+   * ```
+   */
+  get(opts?: WaitOptions): Promise<T> {
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      try {
+        signal = signalOf(opts, 'Queue.get()');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
+    if (this.#store.size > 0) {
+      const item = this.#store.take();
+      if (this.#pendingPutters > 0) this.#wakePutters();
+      return Promise.resolve(item);
+    }
+    if (this.#shutdown)
+      return Promise.reject(new QueueShutDown('Queue.get(): the queue is shut down and empty'));
+    return this.#getWait(signal);
+  }
+
+  /**
+   * Removes and returns the next item if there is one now.
+   *
+   * @throws {QueueEmpty} when the queue is empty.
+   * @throws {QueueShutDown} when the queue is shut down and empty.
+   * @example
+   * ```ts
+   * import { Queue, QueueEmpty } from '@aiots/sync';
+   * const q = new Queue<number>();
+   * try {
+   *   q.getNowait();
+   * } catch (e) {
+   *   console.log(QueueEmpty.is(e)); // true
+   * }
+   * ```
+   */
+  getNowait(): T {
+    if (this.#store.size === 0) {
+      if (this.#shutdown)
+        throw new QueueShutDown('Queue.getNowait(): the queue is shut down and empty');
+      throw new QueueEmpty();
+    }
+    const item = this.#store.take();
+    if (this.#pendingPutters > 0) this.#wakePutters();
+    return item;
+  }
+
+  async #getWait(signal: AbortSignal | undefined): Promise<T> {
+    const fut = getLoop().createFuture<T | typeof SHUTDOWN>({ label: 'Queue.get' });
+    this.#getters.push(fut);
+    this.#pendingGetters++;
+    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    let item: T | typeof SHUTDOWN;
+    try {
+      item = await fut;
+    } catch (e) {
+      if (fut.cancelled()) {
+        this.#pendingGetters--;
+        const g = this.#getters;
+        if (g.size > 32 && g.size > 2 * this.#pendingGetters) g.retain((f) => !f.done());
+      } else {
+        const handed = fut.result();
+        // Handed an item, then cancelled before resuming: pass it on, nothing is lost.
+        if (handed !== SHUTDOWN) this.#giveBack(handed);
+      }
+      throw watch?.aborted ? (signal as AbortSignal).reason : e;
+    } finally {
+      watch?.dispose();
+    }
+    if (item === SHUTDOWN)
+      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    this.#inFlight--;
+    // shutdown(true) already counted this item as drained.
+    if (this.#immediate)
+      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    if (signal?.aborted) {
+      this.#inFlight++;
+      this.#giveBack(item);
+      throw signal.reason;
+    }
+    return item;
+  }
+
+  /** An in-flight item whose getter will not take it: next getter, else back to the store. */
+  #giveBack(item: T): void {
+    this.#inFlight--;
+    if (this.#immediate) return; // drained by shutdown(true): its count is already settled
+    const getters = this.#getters;
+    while (getters.size > 0) {
+      const fut = getters.shift() as Future<T | typeof SHUTDOWN>;
+      if (!fut.done()) {
+        this.#pendingGetters--;
+        this.#inFlight++;
+        fut.setResult(item);
+        return;
+      }
+    }
+    this.#store.putBack(item);
+  }
+
+  /**
+   * Marks one item got from the queue as processed. `join()` returns once every item put has
+   * been marked.
+   *
+   * @throws {InvalidStateError} when called more times than items were put.
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<string>();
+   * q.putNowait('job');
+   * q.getNowait();
+   * q.taskDone();
+   * await q.join(); // returns at once
+   * ```
+   */
+  taskDone(): void {
+    if (this.#unfinished <= 0) {
+      throw new InvalidStateError(
+        'taskDone() called too many times: expected one call per item put, but no item is unfinished',
+      );
+    }
+    if (--this.#unfinished === 0) this.#finish();
+  }
+
+  #finish(): void {
+    const joined = this.#joined;
+    if (joined !== undefined) {
+      this.#joined = undefined;
+      joined.set();
+    }
+  }
+
+  /**
+   * Waits until every item put has been got and marked with `taskDone()`; returns at once
+   * when none is unfinished. A cancellation point.
+   *
+   * @throws {CancelledError} when the task is cancelled while waiting.
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<number>();
+   * await q.join(); // nothing unfinished: returns at once
+   * ```
+   */
+  join(opts?: WaitOptions): Promise<void> {
+    if (this.#unfinished === 0) {
+      try {
+        signalOf(opts, 'Queue.join()');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return RESOLVED_VOID;
+    }
+    this.#joined ??= new Event();
+    return this.#joined.wait(opts) as Promise<unknown> as Promise<void>;
+  }
+
+  /**
+   * Shuts the queue down: puts throw `QueueShutDown` (waiting putters too), gets return the
+   * remaining items and then throw `QueueShutDown` (waiting getters at once). With
+   * `immediate`, the remaining items are dropped as well, each counted as done for `join()`.
+   * Calling it again does nothing more (except an `immediate` call after a plain one).
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<number>();
+   * q.putNowait(1);
+   * q.shutdown();
+   * console.log(await q.get()); // 1
+   * ```
+   */
+  shutdown(immediate = false): void {
+    this.#shutdown = true;
+    if (immediate && !this.#immediate) {
+      this.#immediate = true;
+      // Items on their way to woken getters count as drained too: those getters throw.
+      const drained = this.#store.size + this.#inFlight;
+      this.#store.clear();
+      this.#unfinished = Math.max(0, this.#unfinished - drained);
+      if (this.#unfinished === 0) this.#finish();
+    }
+    const getters = this.#getters;
+    for (let fut = getters.shift(); fut !== undefined; fut = getters.shift()) {
+      if (!fut.done()) {
+        this.#pendingGetters--;
+        fut.setResult(SHUTDOWN);
+      }
+    }
+    const putters = this.#putters;
+    for (let fut = putters.shift(); fut !== undefined; fut = putters.shift()) {
+      if (!fut.done()) {
+        this.#pendingPutters--;
+        fut.setResult(false);
+      }
+    }
+  }
+
+  /**
+   * Yields items as `get()` returns them, until the queue is shut down and empty; then the
+   * loop ends normally. Call `taskDone()` per item if you use `join()`.
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * const q = new Queue<string>();
+   * q.putNowait('a');
+   * q.putNowait('b');
+   * q.shutdown();
+   * for await (const item of q) console.log(item); // a, then b
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (e) {
+        if (QueueShutDown.is(e)) return;
+        throw e;
+      }
+      yield item;
+    }
+  }
+
+  /**
+   * A frozen snapshot: `{ size, maxsize, getters, putters, unfinished, shutdown }`.
+   *
+   * @example
+   * ```ts
+   * import { Queue } from '@aiots/sync';
+   * console.log(new Queue(5).stats());
+   * // { size: 0, maxsize: 5, getters: 0, putters: 0, unfinished: 0, shutdown: false }
+   * ```
+   */
+  stats(): QueueStats {
+    return Object.freeze({
+      size: this.#store.size,
+      maxsize: this.#maxsize,
+      getters: this.#pendingGetters,
+      putters: this.#pendingPutters,
+      unfinished: this.#unfinished,
+      shutdown: this.#shutdown,
+    });
+  }
+
+  toString(): string {
+    const parts = [`maxsize=${this.#maxsize}`];
+    if (this.#store.size > 0) parts.push(`size=${this.#store.size}`);
+    if (this.#pendingGetters > 0) parts.push(`getters[${this.#pendingGetters}]`);
+    if (this.#pendingPutters > 0) parts.push(`putters[${this.#pendingPutters}]`);
+    if (this.#unfinished > 0) parts.push(`tasks=${this.#unfinished}`);
+    if (this.#shutdown) parts.push('shutdown');
+    return `<${this.constructor.name} ${parts.join(' ')}>`;
+  }
+}
+
+/**
+ * A queue that gives the most recently put item first (a stack).
+ *
+ * @example
+ * ```ts
+ * import { LifoQueue } from '@aiots/sync';
+ * const q = new LifoQueue<number>();
+ * for (const n of [1, 2, 3]) q.putNowait(n);
+ * console.log([q.getNowait(), q.getNowait(), q.getNowait()]); // [3, 2, 1]
+ * ```
+ */
+export class LifoQueue<T> extends Queue<T> {
+  /** @param maxsize As for `Queue`. */
+  constructor(maxsize = 0) {
+    super(maxsize);
+    setStore(this, new LifoStore<T>());
+  }
+}
+
+/**
+ * A queue that gives the lowest item first. Without `compare`, items are numbers, bigints,
+ * strings, or arrays of them compared element by element like Python tuples, so
+ * `[priority, payload]` entries work; with `compare`, any items. Equal items come out in the
+ * order they were put (stable), unlike Python's `heapq`.
+ *
+ * @example
+ * ```ts
+ * import { PriorityQueue } from '@aiots/sync';
+ * const q = new PriorityQueue<[number, string]>();
+ * q.putNowait([2, 'write report']);
+ * q.putNowait([1, 'fix outage']);
+ * console.log(q.getNowait()); // [1, 'fix outage']
+ *
+ * const byDeadline = new PriorityQueue<{ due: number }>(0, (a, b) => a.due - b.due);
+ * byDeadline.putNowait({ due: 30 });
+ * byDeadline.putNowait({ due: 10 });
+ * console.log(byDeadline.getNowait().due); // 10
+ * ```
+ */
+export class PriorityQueue<T> extends Queue<T> {
+  /**
+   * @param maxsize As for `Queue`.
+   * @param compare Negative when `a` comes first; default: numbers, strings and arrays
+   *   (tuple order). Without it, putting an item of another kind throws `TypeError`.
+   * @throws {TypeError} when `compare` is not a function.
+   */
+  constructor(maxsize = 0, compare?: (a: T, b: T) => number) {
+    super(maxsize);
+    if (compare !== undefined && typeof compare !== 'function') {
+      throw new TypeError(
+        `PriorityQueue expected \`compare\` to be a function, got ${describe(compare)}`,
+      );
+    }
+    const heap =
+      compare === undefined
+        ? new PriorityHeap<T>(naturalCompare as Compare<T>, checkNatural)
+        : new PriorityHeap<T>(compare);
+    setStore(this, heap);
+  }
+}
