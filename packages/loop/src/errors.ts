@@ -118,10 +118,7 @@ export class TaskGroupError extends AggregateError {
   override name = 'TaskGroupError';
 
   constructor(errors: unknown[], message = 'unhandled errors in a TaskGroup') {
-    super(
-      errors,
-      `${message} (${errors.length} sub-exception${errors.length === 1 ? '' : 's'})`,
-    );
+    super(errors, `${message} (${errors.length} sub-exception${errors.length === 1 ? '' : 's'})`);
   }
 
   /** True when `e` is a `TaskGroupError` from any copy of `@aiots/loop`. */

@@ -7,13 +7,13 @@
  * delivery goes through the loop's ready queue.
  */
 import { taskStorage } from './context.ts';
-import { CancelledError, InvalidStateError, describe } from './errors.ts';
+import { CancelledError, describe, InvalidStateError } from './errors.ts';
 import {
-  type Loop,
-  type UnretrievedRecord,
   _setFutureCtor,
   getLoop,
+  type Loop,
   trackUnretrieved,
+  type UnretrievedRecord,
   untrackUnretrieved,
 } from './loop.ts';
 import type { Task } from './task.ts';

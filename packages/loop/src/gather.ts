@@ -1,12 +1,14 @@
 import { CancelledError, describe } from './errors.ts';
 import { CANCELLED, Future, PENDING, REJECTED, toFuture } from './future.ts';
-import { type Loop, getLoop } from './loop.ts';
+import { getLoop, type Loop } from './loop.ts';
 
 /** Anything `gather`, `waitFor` and `shield` accept: a Task, a Future or any promise. */
 export type Awaitable<T = unknown> = PromiseLike<T>;
 
 /** The results of `gather(aws)`, in argument order. */
-export type GatherResults<A extends readonly unknown[]> = { -readonly [K in keyof A]: Awaited<A[K]> };
+export type GatherResults<A extends readonly unknown[]> = {
+  -readonly [K in keyof A]: Awaited<A[K]>;
+};
 
 /** The Future `gather` returns; cancelling it cancels every child. */
 export class GatheringFuture<T> extends Future<T> {
@@ -70,7 +72,10 @@ export function gather(
   aws: Iterable<unknown>,
   opts: { returnExceptions?: boolean } = {},
 ): GatheringFuture<unknown[]> {
-  if (aws === null || typeof (aws as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+  if (
+    aws === null ||
+    typeof (aws as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function'
+  ) {
     throw new TypeError(`gather() expected an array of awaitables, got ${describe(aws)}`);
   }
   const loop = getLoop();

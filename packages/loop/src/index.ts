@@ -7,25 +7,25 @@ export {
   TimeoutError,
 } from './errors.ts';
 export { Future } from './future.ts';
-export { type Awaitable, type GatherResults, GatheringFuture, gather } from './gather.ts';
+export { type Awaitable, GatheringFuture, type GatherResults, gather } from './gather.ts';
 export { formatTaskTree } from './introspect.ts';
 export {
   type ExceptionContext,
   type ExceptionHandler,
   type Executor,
+  getLoop,
+  getRunningLoop,
   Handle,
   Loop,
   type LoopOptions,
+  setDefaultExecutorFactory,
   type TaskFactory,
   TimerHandle,
-  getLoop,
-  getRunningLoop,
-  setDefaultExecutorFactory,
 } from './loop.ts';
 export { type RunOptions, run, runMain } from './run.ts';
 export { shield } from './shield.ts';
 export { checkpoint, sleep } from './sleep.ts';
-export { Task, type TaskOptions, allTasks, createTask, currentTask } from './task.ts';
+export { allTasks, createTask, currentTask, Task, type TaskOptions } from './task.ts';
 export { TaskGroup, type TaskGroupOptions, taskGroup } from './task-group.ts';
 export { Timeout, timeout, timeoutAt, waitFor } from './timeout.ts';
 export {

@@ -1,4 +1,4 @@
-import { type Loop, allLoops } from './loop.ts';
+import { allLoops, type Loop } from './loop.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -26,20 +26,29 @@ export function formatTaskTree(loop?: Loop): string {
     const children = new Map<Task<unknown> | undefined, Task<unknown>[]>();
     for (const t of tasks) {
       const p = t._parent !== undefined && live.has(t._parent) ? t._parent : undefined;
-      let list = children.get(p);
-      if (list === undefined) children.set(p, (list = []));
-      list.push(t);
+      const list = children.get(p);
+      if (list === undefined) children.set(p, [t]);
+      else list.push(t);
     }
     const now = l.time();
     lines.push(`Loop (${tasks.length} task${tasks.length === 1 ? '' : 's'})`);
     const walk = (parent: Task<unknown> | undefined, depth: number): void => {
       for (const t of children.get(parent) ?? []) {
         const waits = t.waitingOn();
-        const parts = [`${'  '.repeat(depth + 1)}${t.getName()} (${Math.round(now - t._createdMs)}ms)`];
+        const parts = [
+          `${'  '.repeat(depth + 1)}${t.getName()} (${Math.round(now - t._createdMs)}ms)`,
+        ];
         if (t.cancelling() > 0) parts.push(`cancelling=${t.cancelling()}`);
-        parts.push(waits.length > 0 ? `waiting on ${waits.join(', ')}` : 'running or awaiting a foreign promise');
+        parts.push(
+          waits.length > 0
+            ? `waiting on ${waits.join(', ')}`
+            : 'running or awaiting a foreign promise',
+        );
         lines.push(parts.join(' '));
-        if (t._createdAt) lines.push(`${'  '.repeat(depth + 2)}created at ${t._createdAt.trim().split('\n')[0]?.trim()}`);
+        if (t._createdAt)
+          lines.push(
+            `${'  '.repeat(depth + 2)}created at ${t._createdAt.trim().split('\n')[0]?.trim()}`,
+          );
         walk(t, depth + 1);
       }
     };

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { type Clock, RealClock } from './clock.ts';
 import { inRoot, taskStorage } from './context.ts';
-import { InvalidStateError, describe } from './errors.ts';
+import { describe, InvalidStateError } from './errors.ts';
 import type { Future } from './future.ts';
 import { TimerHeap } from './heap.ts';
 import type { Task, TaskOptions } from './task.ts';
@@ -234,7 +234,7 @@ export class Loop {
     ...args: A
   ): TimerHandle {
     if (delayMs === null || delayMs === undefined) {
-      throw new TypeError('Expected `delayMs` to be a number, got ' + describe(delayMs));
+      throw new TypeError(`Expected \`delayMs\` to be a number, got ${describe(delayMs)}`);
     }
     checkDelay(delayMs, 'delayMs');
     checkCallback(cb, 'callLater');
@@ -242,9 +242,13 @@ export class Loop {
   }
 
   /** Schedules `cb(...args)` to run when `loop.time()` reaches `whenMs`. */
-  callAt<A extends unknown[]>(whenMs: number, cb: (...args: A) => unknown, ...args: A): TimerHandle {
+  callAt<A extends unknown[]>(
+    whenMs: number,
+    cb: (...args: A) => unknown,
+    ...args: A
+  ): TimerHandle {
     if (whenMs === null || whenMs === undefined) {
-      throw new TypeError('Expected `whenMs` to be a number, got ' + describe(whenMs));
+      throw new TypeError(`Expected \`whenMs\` to be a number, got ${describe(whenMs)}`);
     }
     checkDelay(whenMs, 'whenMs');
     checkCallback(cb, 'callAt');
@@ -655,7 +659,11 @@ const finalizer = new FinalizationRegistry<UnretrievedRecord>((rec) => {
 });
 
 /** @internal Called when a future fails and nobody has asked for its exception yet. */
-export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): UnretrievedRecord {
+export function trackUnretrieved(
+  fut: Future<unknown>,
+  exception: unknown,
+  isTask: boolean,
+): UnretrievedRecord {
   const loop = fut._loop;
   const rec: UnretrievedRecord = {
     loop,

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.ts';
 import { taskStorage } from './context.ts';
-import { CancelledError, InvalidStateError, describe } from './errors.ts';
+import { CancelledError, describe, InvalidStateError } from './errors.ts';
 import { PENDING, REJECTED } from './future.ts';
 import { formatTaskTree } from './introspect.ts';
 import { Loop } from './loop.ts';
@@ -128,8 +128,7 @@ export async function runMain(main: () => Promise<unknown>, opts: RunOptions = {
     } else {
       const err = e as { name?: string; message?: string; stack?: string };
       const debug = opts.debug ?? process.env.AIOTS_DEBUG === '1';
-      const line =
-        err instanceof Error ? `${err.name}: ${err.message}` : `Error: ${String(e)}`;
+      const line = err instanceof Error ? `${err.name}: ${err.message}` : `Error: ${String(e)}`;
       process.stderr.write(`${debug && err?.stack ? err.stack : line}\n`);
       process.exitCode = 1;
     }
@@ -138,4 +137,3 @@ export async function runMain(main: () => Promise<unknown>, opts: RunOptions = {
     process.off('SIGTERM', onSigterm);
   }
 }
-

@@ -1,6 +1,6 @@
 import { describe } from './errors.ts';
 import { Future, PENDING } from './future.ts';
-import { type TimerHandle, getLoop } from './loop.ts';
+import { getLoop, type TimerHandle } from './loop.ts';
 
 /** @internal A Future settled by a timer; cancelling it cancels the timer. */
 export class SleepFuture<T> extends Future<T> {
@@ -33,7 +33,9 @@ function wake(f: SleepFuture<unknown>): void {
 /** @internal Validates a delay argument the way `sleep` does. */
 export function checkMs(ms: unknown, name: string, where: string): number {
   if (typeof ms !== 'number') {
-    throw new TypeError(`${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`);
+    throw new TypeError(
+      `${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`,
+    );
   }
   if (Number.isNaN(ms)) {
     throw new RangeError(`${where} expected \`${name}\` to be a number of milliseconds, got NaN`);
@@ -62,7 +64,8 @@ export function sleep<T = void>(ms: number, value?: T): Promise<T> {
   if (ms <= 0) {
     loop._schedule(wake, f);
   } else {
-    if (ms !== Number.POSITIVE_INFINITY) f._timer = loop._callAt(loop.time() + ms, wake as never, [f]);
+    if (ms !== Number.POSITIVE_INFINITY)
+      f._timer = loop._callAt(loop.time() + ms, wake as never, [f]);
   }
   return f;
 }

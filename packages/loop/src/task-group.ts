@@ -6,10 +6,10 @@
  * cancels its parent once on the first child failure and uncancels it on exit, so an outside
  * cancel is never swallowed (gh-116720) and a handled group error leaves `cancelling()` at 0.
  */
-import { CancelledError, InvalidStateError, TaskGroupError, describe } from './errors.ts';
+import { CancelledError, describe, InvalidStateError, TaskGroupError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
 import type { Loop } from './loop.ts';
-import { type Task, type TaskOptions, createTask, currentTask } from './task.ts';
+import { createTask, currentTask, type Task, type TaskOptions } from './task.ts';
 
 /** Options of `taskGroup`. */
 export interface TaskGroupOptions {
@@ -57,7 +57,9 @@ export class TaskGroup {
       !(limit >= 1) ||
       (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))
     ) {
-      throw new RangeError(`Expected \`limit\` to be an integer from 1 and up, got ${describe(limit)}`);
+      throw new RangeError(
+        `Expected \`limit\` to be an integer from 1 and up, got ${describe(limit)}`,
+      );
     }
     this.#limit = limit;
   }
@@ -72,14 +74,19 @@ export class TaskGroup {
       // `await using tg = new TaskGroup()`: the group is entered by its first child.
       const parent = currentTask();
       if (parent === undefined) {
-        throw new InvalidStateError('TaskGroup cannot determine the parent task: use it inside a task');
+        throw new InvalidStateError(
+          'TaskGroup cannot determine the parent task: use it inside a task',
+        );
       }
       this._enter(parent);
     }
-    if (this.#exiting && this.#tasks.size === 0) throw new InvalidStateError('TaskGroup is finished');
+    if (this.#exiting && this.#tasks.size === 0)
+      throw new InvalidStateError('TaskGroup is finished');
     if (this.#aborting) throw new InvalidStateError('TaskGroup is shutting down');
     if (typeof fn !== 'function') {
-      throw new TypeError(`TaskGroup.createTask() expected a function that returns a promise, got ${describe(fn)}`);
+      throw new TypeError(
+        `TaskGroup.createTask() expected a function that returns a promise, got ${describe(fn)}`,
+      );
     }
     const loop = this.#loop as Loop;
     let task: Task<T>;
@@ -254,11 +261,14 @@ export async function taskGroup<T>(
   opts?: TaskGroupOptions,
 ): Promise<T> {
   if (typeof body !== 'function') {
-    throw new TypeError(`taskGroup() expected a body function (tg) => Promise, got ${describe(body)}`);
+    throw new TypeError(
+      `taskGroup() expected a body function (tg) => Promise, got ${describe(body)}`,
+    );
   }
   const tg = new TaskGroup(opts);
   const parent = currentTask();
-  if (parent === undefined) return await createTask(() => taskGroup(body, opts), { name: 'taskGroup' });
+  if (parent === undefined)
+    return await createTask(() => taskGroup(body, opts), { name: 'taskGroup' });
   tg._enter(parent);
   let result: T | undefined;
   let failed = false;

@@ -19,8 +19,8 @@
 import { performance } from 'node:perf_hooks';
 import { currentEpoch, taskStorage } from './context.ts';
 import { CancelledError, InvalidStateError } from './errors.ts';
-import { CANCELLED, Future, PENDING, REJECTED, type Waiter, isThenable } from './future.ts';
-import { type Loop, _setTaskCtor, getLoop, trackUnretrieved } from './loop.ts';
+import { CANCELLED, Future, isThenable, PENDING, REJECTED, type Waiter } from './future.ts';
+import { _setTaskCtor, getLoop, type Loop, trackUnretrieved } from './loop.ts';
 
 /** Options of `createTask`. */
 export interface TaskOptions {

@@ -42,6 +42,9 @@ export function runVirtual<T>(main: () => Promise<T>, opts: VirtualOptions = {})
  * await body(); // returns at once
  * ```
  */
-export function virtualTest<T>(main: () => Promise<T>, opts: VirtualOptions = {}): () => Promise<T> {
+export function virtualTest<T>(
+  main: () => Promise<T>,
+  opts: VirtualOptions = {},
+): () => Promise<T> {
   return () => runVirtual(main, opts);
 }

@@ -1,8 +1,8 @@
-import { CancelledError, InvalidStateError, TimeoutError, describe } from './errors.ts';
+import { CancelledError, describe, InvalidStateError, TimeoutError } from './errors.ts';
 import { toFuture } from './future.ts';
-import { type Loop, type TimerHandle, getLoop } from './loop.ts';
+import { getLoop, type Loop, type TimerHandle } from './loop.ts';
 import { checkMs } from './sleep.ts';
-import { CANCEL_LAST, type Task, createTask, currentTask } from './task.ts';
+import { CANCEL_LAST, createTask, currentTask, type Task } from './task.ts';
 
 type State = 'created' | 'active' | 'expiring' | 'expired' | 'finished';
 
@@ -134,7 +134,10 @@ export class Timeout {
  * }
  * ```
  */
-export function timeout<T>(ms: number | null, body: (scope: Timeout) => PromiseLike<T>): Promise<T> {
+export function timeout<T>(
+  ms: number | null,
+  body: (scope: Timeout) => PromiseLike<T>,
+): Promise<T> {
   if (ms !== null) checkMs(ms, 'ms', 'timeout()');
   checkBody(body, 'timeout()');
   return timeoutAt(ms === null ? null : getLoop().time() + ms, body);
@@ -157,7 +160,8 @@ export async function timeoutAt<T>(
   if (whenMs !== null) checkMs(whenMs, 'whenMs', 'timeoutAt()');
   checkBody(body, 'timeoutAt()');
   const task = currentTask();
-  if (task === undefined) return await createTask(() => timeoutAt(whenMs, body), { name: 'timeout' });
+  if (task === undefined)
+    return await createTask(() => timeoutAt(whenMs, body), { name: 'timeout' });
   const scope = new Timeout(whenMs);
   scope._enter(task);
   let result: T;
@@ -172,7 +176,9 @@ export async function timeoutAt<T>(
 
 function checkBody(body: unknown, where: string): void {
   if (typeof body !== 'function') {
-    throw new TypeError(`${where} expected a body function (scope) => Promise, got ${describe(body)}`);
+    throw new TypeError(
+      `${where} expected a body function (scope) => Promise, got ${describe(body)}`,
+    );
   }
 }
 
@@ -218,4 +224,3 @@ export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): 
   }
   return await timeout(timeoutMs, () => fut);
 }
-

@@ -1,6 +1,6 @@
-import { TimeoutError, describe } from './errors.ts';
+import { describe, TimeoutError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
-import { type TimerHandle, getLoop } from './loop.ts';
+import { getLoop, type TimerHandle } from './loop.ts';
 import { checkMs } from './sleep.ts';
 
 /** When `wait` returns. */
@@ -62,7 +62,11 @@ export async function wait<F extends Future<unknown>>(
   const fs = futureSet(aws, 'wait()');
   if (fs.size === 0) throw new RangeError('wait() expected a non-empty set of Tasks or Futures');
   const returnWhen = opts.returnWhen ?? ALL_COMPLETED;
-  if (returnWhen !== ALL_COMPLETED && returnWhen !== FIRST_COMPLETED && returnWhen !== FIRST_EXCEPTION) {
+  if (
+    returnWhen !== ALL_COMPLETED &&
+    returnWhen !== FIRST_COMPLETED &&
+    returnWhen !== FIRST_EXCEPTION
+  ) {
     throw new RangeError(
       `wait() expected \`returnWhen\` to be FIRST_COMPLETED, FIRST_EXCEPTION or ALL_COMPLETED, got ${describe(returnWhen)}`,
     );
@@ -138,7 +142,8 @@ export function asCompleted<T>(
   const todo = new Set<Future<T>>();
   for (const a of new Set(aws)) {
     if (a instanceof Future) todo.add(a as Future<T>);
-    else if (a !== null && typeof (a as { then?: unknown })?.then === 'function') todo.add(Future.from(a, loop) as Future<T>);
+    else if (a !== null && typeof (a as { then?: unknown })?.then === 'function')
+      todo.add(Future.from(a, loop) as Future<T>);
     else throw new TypeError(`asCompleted() expected awaitables, got ${describe(a)}`);
   }
   let remaining = todo.size;
@@ -212,13 +217,14 @@ class LazyNext<T> extends Future<T> {
       claim().addDoneCallback((c) => {
         const { item } = c.result();
         if (item === TIMED_OUT) this._reject(new TimeoutError('asCompleted() timed out'));
-        else item.addDoneCallback((f) => {
-          if (f.cancelled()) this.cancel();
-          else if (f._state === REJECTED) {
-            f._markRetrieved();
-            this._reject(f._value);
-          } else this._resolve(f._value);
-        });
+        else
+          item.addDoneCallback((f) => {
+            if (f.cancelled()) this.cancel();
+            else if (f._state === REJECTED) {
+              f._markRetrieved();
+              this._reject(f._value);
+            } else this._resolve(f._value);
+          });
       });
     }
     return super.then(onfulfilled, onrejected);
