@@ -32,10 +32,16 @@ export function inRoot<A extends unknown[], R>(fn: (...args: A) => R, ...args: A
 
 let epoch = 0;
 let bumpScheduled = false;
+let bumpTimerPending = false;
 
 function bump(): void {
   epoch++;
   bumpScheduled = false;
+}
+
+function bumpFromTimer(): void {
+  bumpTimerPending = false;
+  bump();
 }
 
 /** @internal A number that changes once per macrotask turn in which it was read. */
@@ -43,6 +49,16 @@ export function currentEpoch(): number {
   if (!bumpScheduled) {
     bumpScheduled = true;
     setImmediate(bump).unref();
+    // An immediate queued while Node is in its check phase (a turn started by setImmediate,
+    // as virtual-time jumps and yielding batches are) runs only in the next iteration's
+    // check phase, after that iteration's timers: a `setTimeout(cb, 0)` set in this turn
+    // would run in the same epoch and be tied to the task as if it were the task's own
+    // code. A 0 ms timer made now fires before any timer made after it, so the epoch
+    // changes before such callbacks run.
+    if (!bumpTimerPending) {
+      bumpTimerPending = true;
+      setTimeout(bumpFromTimer, 0).unref();
+    }
   }
   return epoch;
 }
