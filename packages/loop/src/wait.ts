@@ -60,7 +60,9 @@ export async function wait<F extends Future<unknown>>(
   opts: { timeoutMs?: number | null; returnWhen?: ReturnWhen } = {},
 ): Promise<{ done: Set<F>; pending: Set<F> }> {
   const fs = futureSet(aws, 'wait()');
-  if (fs.size === 0) throw new RangeError('wait() expected a non-empty set of Tasks or Futures');
+  if (fs.size === 0) {
+    throw new RangeError('wait() expected a non-empty set of Tasks or Futures, got an empty one');
+  }
   const returnWhen = opts.returnWhen ?? ALL_COMPLETED;
   if (
     returnWhen !== ALL_COMPLETED &&
