@@ -35,7 +35,7 @@ import {
   type TaskOptions,
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
-import { afterEach, describe, expect, test, vi } from 'vitest';
+import { describe, expect, type OnTestFinishedHandler, test, vi } from 'vitest';
 
 /** Collects what the running loop's exception handler receives. */
 function captureHandler(loop: Loop = getRunningLoop()): ExceptionContext[] {
@@ -569,12 +569,6 @@ describe('4.A current task, eager start, running loop', () => {
 // ---- runMain in a real child process ---------------------------------------------------
 
 const fixture = fileURLToPath(new URL('./fixtures/run-main.ts', import.meta.url));
-const children = new Set<ChildProcess>();
-
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  children.clear();
-});
 
 interface Spawned {
   child: ChildProcess;
@@ -583,12 +577,18 @@ interface Spawned {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function spawnFixture(mode: string): Spawned {
+/**
+ * Starts the fixture in `mode`. `onFinished` is the test context's hook (concurrent tests
+ * must use their own context's), so a failed assertion never leaves the child running.
+ */
+function spawnFixture(mode: string, onFinished: (fn: OnTestFinishedHandler) => void): Spawned {
   const child = spawn(process.execPath, ['--conditions=@aiots/source', fixture, mode], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, AIOTS_DEBUG: '0' },
   });
-  children.add(child);
+  onFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   const out = { stdout: '', stderr: '' };
   const waiters: { stream: 'stdout' | 'stderr'; pattern: RegExp; resolve: () => void }[] = [];
   const check = (): void => {
@@ -629,9 +629,12 @@ function spawnFixture(mode: string): Spawned {
   };
 }
 
-describe('runMain (real child process)', () => {
-  test('test_interrupt_wait: SIGINT cancels main, its finally runs, exit code 130', async () => {
-    const p = spawnFixture('sleep');
+// Concurrent: each case waits on its own child process, and Node's startup dominates.
+describe.concurrent('runMain (real child process)', () => {
+  test('test_interrupt_wait: SIGINT cancels main, its finally runs, exit code 130', async ({
+    onTestFinished,
+  }) => {
+    const p = spawnFixture('sleep', onTestFinished);
     await p.until('stdout', /ready\n/);
     p.child.kill('SIGINT');
     const { code, signal } = await p.exited;
@@ -640,8 +643,10 @@ describe('runMain (real child process)', () => {
     expect(p.out.stdout).toBe('ready\nfinally ran: CancelledError\n');
   }, 20_000);
 
-  test('a second SIGINT prints the live task tree to stderr; a third exits at once', async () => {
-    const p = spawnFixture('stubborn');
+  test('a second SIGINT prints the live task tree to stderr; a third exits at once', async ({
+    onTestFinished,
+  }) => {
+    const p = spawnFixture('stubborn', onTestFinished);
     await p.until('stdout', /ready\n/);
     p.child.kill('SIGINT');
     await p.until('stdout', /first cancel caught\n/);
@@ -654,8 +659,8 @@ describe('runMain (real child process)', () => {
     expect(code).toBe(130);
   }, 20_000);
 
-  test('SIGTERM cancels main with exit code 143', async () => {
-    const p = spawnFixture('sleep');
+  test('SIGTERM cancels main with exit code 143', async ({ onTestFinished }) => {
+    const p = spawnFixture('sleep', onTestFinished);
     await p.until('stdout', /ready\n/);
     p.child.kill('SIGTERM');
     const { code } = await p.exited;
@@ -663,15 +668,15 @@ describe('runMain (real child process)', () => {
     expect(p.out.stdout).toContain('finally ran: CancelledError');
   }, 20_000);
 
-  test('an error in main gives exit code 1 and one line on stderr', async () => {
-    const p = spawnFixture('fail');
+  test('an error in main gives exit code 1 and one line on stderr', async ({ onTestFinished }) => {
+    const p = spawnFixture('fail', onTestFinished);
     const { code } = await p.exited;
     expect(code).toBe(1);
     expect(p.out.stderr).toBe('Error: boom in main\n');
   }, 20_000);
 
-  test('main returning normally gives exit code 0', async () => {
-    const p = spawnFixture('ok');
+  test('main returning normally gives exit code 0', async ({ onTestFinished }) => {
+    const p = spawnFixture('ok', onTestFinished);
     const { code } = await p.exited;
     expect(code).toBe(0);
     expect(p.out.stdout).toBe('main done\n');
