@@ -3,6 +3,8 @@
  * (shared/reference/asyncio-semantics.md), plus `runMain` in a real child process.
  *
  * Cases of 4.A not ported, and why:
+ * - 10 (callback half): debug mode times task steps only (DESIGN: "debug logs task steps
+ *   that block longer"), not plain callSoon/callLater callbacks; the task half is tested.
  * - 11 debug_thread_check: a loop belongs to one JavaScript thread; worker threads have
  *   their own module instances and their own loops, so there is no foreign thread to
  *   catch calling in.
