@@ -412,17 +412,21 @@ export class Queue<T> implements AsyncIterable<T> {
     } finally {
       watch?.dispose();
     }
-    if (item === SHUTDOWN)
+    if (item === SHUTDOWN) {
       throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
-    this.#inFlight--;
+    }
     // shutdown(true) already counted this item as drained.
-    if (this.#immediate)
+    if (this.#immediate) {
+      this.#inFlight--;
       throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    }
     if (signal?.aborted) {
-      this.#inFlight++;
       this.#giveBack(item);
       throw signal.reason;
     }
+    // The item leaves the queue only now: its slot frees for a waiting putter.
+    this.#inFlight--;
+    if (this.#pendingPutters > 0) this.#wakePutters();
     return item;
   }
 

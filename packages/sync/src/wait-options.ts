@@ -88,7 +88,7 @@ export function checkCount(
     throw new TypeError(`${where} expected \`${name}\` to be an integer, got ${describe(value)}`);
   }
   if (value < 1 || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? 'from 1 and up' : `from 1 to ${max}`;
+    const range = max >= Number.MAX_SAFE_INTEGER ? 'from 1 and up' : `from 1 to ${max}`;
     throw new RangeError(`${where} expected \`${name}\` to be an integer ${range}, got ${value}`);
   }
   return value;

@@ -4,13 +4,13 @@
  */
 import {
   CancelledError,
-  InvalidStateError,
   createTask,
   currentTask,
   getRunningLoop,
+  InvalidStateError,
   sleep,
-  waitFor,
   TimeoutError,
+  waitFor,
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
 import { Lock } from '@aiots/sync';
