@@ -15,7 +15,10 @@ import type { Task } from './task.ts';
 export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
 
 type Runner = <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R;
-let rootRunner: Runner | undefined;
+// The context this module was evaluated in: `taskStorage` did not exist yet, so no task is
+// current there, and usually no other store is set either, which makes it the cheapest frame
+// for `taskStorage.run()` to copy when a task starts.
+const rootRunner = AsyncLocalStorage.snapshot() as unknown as Runner;
 
 /**
  * @internal Runs `fn(...args)` in a context where no task is current. Loop batches and the
@@ -24,9 +27,6 @@ let rootRunner: Runner | undefined;
  * new context frame on every call; this one only switches to a frame made once.
  */
 export function inRoot<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-  if (rootRunner === undefined) {
-    rootRunner = taskStorage.exit(() => AsyncLocalStorage.snapshot()) as unknown as Runner;
-  }
   return rootRunner(fn, ...args);
 }
 

@@ -10,7 +10,19 @@ export type GatherResults<A extends readonly unknown[]> = {
   -readonly [K in keyof A]: Awaited<A[K]>;
 };
 
-/** The Future `gather` returns; cancelling it cancels every child. */
+/**
+ * The Future `gather` returns; cancelling it cancels every child.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError, GatheringFuture, createTask, gather, sleep } from '@aiots/loop';
+ * const child = createTask(() => sleep(1_000));
+ * const all = gather([child, sleep(1_000)]);
+ * console.log(all instanceof GatheringFuture); // true
+ * all.cancel();
+ * await all.catch((e) => console.log(CancelledError.is(e), child.cancelled())); // true true
+ * ```
+ */
 export class GatheringFuture<T> extends Future<T> {
   /** @internal */ _children: Future<unknown>[];
   /** @internal */ _cancelRequested = false;
@@ -83,7 +95,11 @@ export function gather(
   const n = list.length;
   const children = new Array<Future<unknown>>(n);
   for (let i = 0; i < n; i++) {
-    children[i] = toFuture(list[i] as PromiseLike<unknown>, `gather() at index ${i}`, loop);
+    const aw = list[i];
+    children[i] =
+      aw instanceof Future
+        ? aw
+        : toFuture(aw as PromiseLike<unknown>, `gather() at index ${i}`, loop);
   }
   const outer = new GatheringFuture<unknown[]>(loop, children);
   if (n === 0) {
