@@ -186,19 +186,15 @@ export class Task<T> extends Future<T> {
         if (w.fut._flags & CANCEL_LAST) last = true;
         else if (w.fut.cancel(msg)) accepted = true;
       }
-      // waitFor()'s view of a promise is cancelled only when nothing else took the cancel:
-      // a promise running inline in this task then gets it at its own awaits and waitFor
-      // waits for its cleanup (asyncio's wait_for over a coroutine); a foreign promise still
-      // times out at once.
-      if (last && !accepted) {
-        for (let w = this._hardHead; w !== undefined; w = w.tnext) {
-          if (w.fut._flags & CANCEL_LAST && w.fut.cancel(msg)) accepted = true;
-        }
-      }
       if (accepted) {
         this._inFlight = true;
         return true;
       }
+      // Only waitFor()'s view of a promise took nothing yet: the promise may run inline in
+      // this task and tie its own await later in this turn (an await is registered a few
+      // microtasks after the code reaches it). That await gets the cancel; if none comes,
+      // the view is cancelled at the end of the turn (a foreign promise times out then).
+      if (last) setImmediate(cancelLast, this);
     }
     this._mustCancel = true;
     return true;
@@ -242,15 +238,20 @@ export class Task<T> extends Future<T> {
     if (this._hard === 0 || this._engaged === e) {
       this._engaged = e;
       if (this._mustCancel) {
-        this._mustCancel = false;
-        // A cancel requested while the task ran to this await cancels what it awaits, as
-        // asyncio's __step does when _must_cancel is set as the coroutine yields a future
-        // (bpo-23219: a waitFor cancelled in the turn it started must cancel its inner task).
-        if (w.fut.cancel(this._cancelMsg)) {
-          this._inFlight = true;
+        if (w.fut._flags & CANCEL_LAST) {
+          // waitFor()'s view of a promise: leave the cancel to the promise's own awaits.
+          setImmediate(cancelLast, this);
         } else {
-          w.forceCancel = true;
-          return true;
+          this._mustCancel = false;
+          // A cancel requested while the task ran to this await cancels what it awaits, as
+          // asyncio's __step does when _must_cancel is set as the coroutine yields a future
+          // (bpo-23219: a waitFor cancelled in the turn it started must cancel its inner task).
+          if (w.fut.cancel(this._cancelMsg)) {
+            this._inFlight = true;
+          } else {
+            w.forceCancel = true;
+            return true;
+          }
         }
       }
       this._tieSeq++;
@@ -399,6 +400,23 @@ _setTaskCtor(Task as never);
 
 function endStepIfOpen(task: Task<unknown>, start: number): void {
   if (task._stepStart === start) task._endStep();
+}
+
+/**
+ * A cancel reached only waitFor()'s view of a promise (`CANCEL_LAST`) and, one turn later,
+ * nothing else of the task has taken it: the promise awaits nothing of ours (a foreign
+ * promise), so the view is cancelled and waitFor times out.
+ */
+function cancelLast(task: Task<unknown>): void {
+  if (task._state !== PENDING || !task._mustCancel) return;
+  let accepted = false;
+  for (let w = task._hardHead; w !== undefined; w = w.tnext) {
+    if (w.fut._flags & CANCEL_LAST && w.fut.cancel(task._cancelMsg)) accepted = true;
+  }
+  if (accepted) {
+    task._mustCancel = false;
+    task._inFlight = true;
+  }
 }
 
 function checkAbsorbed(task: Task<unknown>, seq: number): void {

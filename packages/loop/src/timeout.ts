@@ -206,7 +206,10 @@ export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): 
   // promise), so that waitFor waits for the inline cleanup as asyncio's wait_for does.
   if (fut !== (aw as unknown)) fut._flags |= CANCEL_LAST;
   if (!limited) return await fut;
-  if (timeoutMs <= 0) {
+  // A Task or Future is cancelled at once. A promise goes through timeout() below even at 0:
+  // an inline one has already started (asyncio's coroutine would not have), so it must get
+  // the cancel at its own awaits and be waited for, not be abandoned while it runs.
+  if (timeoutMs <= 0 && fut === (aw as unknown)) {
     if (fut.done()) return fut.result();
     fut.cancel();
     try {

@@ -17,7 +17,9 @@ import {
   getRunningLoop,
   shield,
   sleep,
+  type Task,
   TimeoutError,
+  taskGroup,
   waitFor,
 } from '@aiots/loop';
 import { runVirtual, virtualTest } from '@aiots/loop/testing';
@@ -359,6 +361,79 @@ describe('waitFor', () => {
       // The task is not left with a stray cancel: it can sleep again.
       await sleep(10);
       expect(loop.time()).toBe(60);
+    }),
+  );
+});
+
+describe('waitFor over an inline promise at timeout 0 (aiots: the promise has already started)', () => {
+  test(
+    'the inline body gets the cancel at its own await and is waited for',
+    virtualTest(async () => {
+      const loop = getRunningLoop();
+      const log: string[] = [];
+      const inner = async (): Promise<void> => {
+        try {
+          await sleep(1000);
+        } catch (e) {
+          await sleep(5);
+          log.push(`cleanup done at ${loop.time()}`);
+          throw e;
+        }
+      };
+      const err = await rejectionOf(waitFor(inner(), 0));
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(log).toEqual(['cleanup done at 5']);
+      expect(currentTask()?.cancelling()).toBe(0);
+      expect(loop._timerCount()).toBe(0);
+    }),
+  );
+
+  test(
+    'an inline task group is cancelled and its children are done before TimeoutError (found by properties.test.ts)',
+    virtualTest(async () => {
+      let kids: Task<void>[] = [];
+      const work = async (): Promise<void> => {
+        await taskGroup(async (tg) => {
+          kids = [tg.createTask(() => sleep(10)), tg.createTask(() => sleep(20))];
+        });
+      };
+      const err = await rejectionOf(waitFor(work(), 0));
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect(kids.length).toBe(2);
+      expect(kids.every((k) => k.cancelled())).toBe(true);
+      expect(getRunningLoop().time()).toBe(0);
+    }),
+  );
+
+  test(
+    'the same with a deadline: the cancel comes in the turn the inline body reaches its first await',
+    virtualTest(async () => {
+      const loop = getRunningLoop();
+      let kids: Task<void>[] = [];
+      await sleep(1);
+      const work = async (): Promise<void> => {
+        await taskGroup(async (tg) => {
+          kids = [tg.createTask(() => sleep(10))];
+        });
+      };
+      // A sibling cancels this task in the very turn waitFor starts (bpo-23219's race).
+      const me = currentTask() as Task<unknown>;
+      loop.callSoon(() => me.cancel());
+      const err = await rejectionOf(waitFor(work(), 50));
+      expect(err).toBeInstanceOf(CancelledError);
+      expect(kids.every((k) => k.cancelled())).toBe(true);
+      expect(me.uncancel()).toBe(0);
+    }),
+  );
+
+  test(
+    'a pending foreign promise times out at once and leaves no cancel behind',
+    virtualTest(async () => {
+      const never = new Promise<string>(() => {});
+      expect(await rejectionOf(waitFor(never, 0))).toBeInstanceOf(TimeoutError);
+      expect(await rejectionOf(waitFor(never, -5))).toBeInstanceOf(TimeoutError);
+      expect(getRunningLoop().time()).toBe(0);
+      expect(currentTask()?.cancelling()).toBe(0);
     }),
   );
 });
