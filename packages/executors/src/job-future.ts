@@ -1,0 +1,76 @@
+/**
+ * JobFuture: the Future a pool settles for one job. The Task that `submit` returns awaits it,
+ * so cancelling that Task (or anything awaiting it) calls `cancel()` here, which asks the
+ * pool to stop the job. Unlike a plain Future it stays pending while a running job is being
+ * stopped (its AbortSignal first, the worker after `cancelGraceMs`), so a `timeout` or
+ * `waitFor` around `submit` returns only once the work has really stopped.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { Future, type Loop } from '@aiots/loop';
+import type { JobSpec } from './job.ts';
+import type { PoolWorker } from './pool-worker.ts';
+
+/** @internal What a JobFuture needs from its pool. */
+export interface JobOwner {
+  _cancelJob(job: JobFuture<unknown>, msg: unknown): boolean;
+}
+
+/** @internal */
+export class JobFuture<R> extends Future<R> {
+  readonly owner: JobOwner;
+  readonly spec: JobSpec;
+  readonly chunk: boolean;
+  args: unknown[] | undefined;
+  transfer: TransferListItem[] | undefined;
+  /** Sequence number on its worker, once dispatched. */
+  seq = -1;
+  worker: PoolWorker | undefined = undefined;
+  /** Next job in the pool's queue. */
+  next: JobFuture<unknown> | undefined = undefined;
+  inQueue = false;
+  /** It was in flight when a worker died of something no job owned up to (see _onExit). */
+  suspect = false;
+  cancelling = false;
+  cancelMsg: unknown = undefined;
+  grace: ReturnType<typeof setTimeout> | undefined = undefined;
+
+  constructor(
+    loop: Loop,
+    owner: JobOwner,
+    spec: JobSpec,
+    args: unknown[],
+    transfer: TransferListItem[] | undefined,
+    chunk: boolean,
+  ) {
+    super(loop);
+    this.owner = owner;
+    this.spec = spec;
+    this.args = args;
+    this.transfer = transfer;
+    this.chunk = chunk;
+  }
+
+  /** Asks the pool to stop the job; the Future ends cancelled once it has stopped. */
+  override cancel(msg?: unknown): boolean {
+    if (this.done()) return super.cancel(msg);
+    return this.owner._cancelJob(this as JobFuture<unknown>, msg);
+  }
+
+  /** Settles as cancelled (the loop may be closed by now: then nobody can be told). */
+  finishCancelled(): void {
+    if (!this.done() && !this.getLoop().isClosed()) super.cancel(this.cancelMsg);
+  }
+
+  resolveWith(value: unknown): void {
+    if (!this.done() && !this.getLoop().isClosed()) this.setResult(value as R);
+  }
+
+  rejectWith(error: unknown): void {
+    if (!this.done() && !this.getLoop().isClosed()) this.setException(error);
+  }
+
+  /** What `formatTaskTree()` shows for a task waiting on this job. */
+  get _description(): string {
+    return `executor job ${this.spec.label}`;
+  }
+}

@@ -1,0 +1,121 @@
+import type { TransferListItem } from 'node:worker_threads';
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DataCloneError } from './errors.ts';
+import { type PoolOptions, PoolExecutor } from './pool.ts';
+import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
+import { MSG_EXIT } from './protocol.ts';
+
+const fromSource = import.meta.url.endsWith('.ts');
+const entry = fileURLToPath(
+  new URL(fromSource ? './process-worker.ts' : './process-worker.js', import.meta.url),
+);
+const STOP_TIMEOUT_MS = 2_000;
+
+/** Options of `ProcessPoolExecutor`. */
+export interface ProcessPoolOptions extends PoolOptions {
+  /** Node options of each child, e.g. `['--max-old-space-size=256']` (default: this process's). */
+  execArgv?: readonly string[];
+  /** Environment of each child (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+class ProcessWorker extends PoolWorker {
+  readonly noun = 'worker process';
+  readonly #child: ChildProcess;
+
+  constructor(owner: WorkerOwner, index: number, opts: ProcessPoolOptions) {
+    super(index);
+    const execArgv = [...(opts.execArgv ?? process.execArgv)];
+    if (fromSource) execArgv.push('--conditions=@aiots/source');
+    const child = fork(entry, [], {
+      serialization: 'advanced',
+      execArgv,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.#child = child;
+    child.unref();
+    child.channel?.unref();
+    child.on('message', (msg: unknown[]) => owner._onMessage(this, msg));
+    child.on('error', (e) => {
+      this.error ??= e;
+    });
+    // 'close', not 'exit': it comes after the last IPC message has been delivered.
+    child.on('close', (code, signal) => owner._onExit(this, code, signal));
+  }
+
+  post(msg: unknown[]): void {
+    if (this.#child.connected) this.#child.send(msg);
+  }
+
+  stop(): void {
+    this.setRef(true); // keep the process alive until the exit that shutdown() awaits
+    if (this.#child.connected) this.#child.send([MSG_EXIT]);
+    else this.#child.kill('SIGKILL');
+    setTimeout(() => this.#child.kill('SIGKILL'), STOP_TIMEOUT_MS).unref();
+  }
+
+  kill(): void {
+    this.setRef(true);
+    this.#child.kill('SIGKILL');
+  }
+
+  setRef(on: boolean): void {
+    if (on) {
+      this.#child.ref();
+      this.#child.channel?.ref();
+    } else {
+      this.#child.unref();
+      this.#child.channel?.unref();
+    }
+  }
+}
+
+/**
+ * A pool of child processes (asyncio's `ProcessPoolExecutor`), started with `fork` and
+ * talking over IPC with `serialization: 'advanced'` (structured clone). Use it when jobs need
+ * full isolation: their own heap, globals, native state and `process`; a job that crashes or
+ * is killed with SIGKILL fails alone with `BrokenWorkerError`. `transfer()` still detaches
+ * the sender's buffers, but the bytes are copied (processes share no memory).
+ *
+ * @example
+ * ```ts
+ * import { ProcessPoolExecutor } from '@aiots/executors';
+ * await using pool = new ProcessPoolExecutor({ maxWorkers: 2 });
+ * console.log(await pool.submit(() => process.pid !== 0)); // true
+ * ```
+ */
+export class ProcessPoolExecutor extends PoolExecutor {
+  readonly #opts: ProcessPoolOptions;
+
+  /**
+   * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
+   *   `cancelGraceMs` (100), `execArgv`, `env`, `errorClasses`.
+   * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
+   */
+  constructor(opts: ProcessPoolOptions = {}) {
+    super('ProcessPoolExecutor', opts);
+    if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+      throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`);
+    }
+    this.#opts = { ...opts };
+  }
+
+  /** @internal */
+  protected _spawn(index: number): PoolWorker {
+    return new ProcessWorker(this, index, this.#opts);
+  }
+
+  /** @internal */
+  protected override _checkTransferList(list: readonly TransferListItem[], index: number, where: string): void {
+    for (const t of list) {
+      if (!(t instanceof ArrayBuffer)) {
+        throw new DataCloneError(
+          `Argument ${index} of ${where} cannot be transferred: a process pool can move only ArrayBuffers, got ${(t as object)?.constructor?.name ?? typeof t}`,
+          { argument: `args[${index}]` },
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { type PoolOptions, PoolExecutor } from './pool.ts';
+import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
+
+// From sources (tests, `--conditions=@aiots/source`) the entry is the .ts file next to this
+// one, and workers get the same condition so job modules resolve `@aiots/*` to sources too.
+const fromSource = import.meta.url.endsWith('.ts');
+const entry = new URL(fromSource ? './thread-worker.ts' : './thread-worker.js', import.meta.url);
+const execArgv = fromSource ? [...process.execArgv, '--conditions=@aiots/source'] : undefined;
+
+/** Options of `ThreadPoolExecutor`. */
+export interface ThreadPoolOptions extends PoolOptions {
+  /**
+   * Heap limits of each worker thread. A job that exceeds them fails alone with
+   * `BrokenWorkerError` and its thread is replaced, instead of taking the process down.
+   */
+  resourceLimits?: ResourceLimits;
+  /** Worker threads are named `<name>_0`, `<name>_1`, … (default `aiots-executor`). */
+  name?: string;
+}
+
+class ThreadWorker extends PoolWorker {
+  readonly noun = 'worker thread';
+  readonly #worker: Worker;
+
+  constructor(owner: WorkerOwner, index: number, opts: ThreadPoolOptions) {
+    super(index);
+    const w = new Worker(entry, {
+      name: `${opts.name ?? 'aiots-executor'}_${index}`,
+      ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
+      ...(execArgv ? { execArgv } : {}),
+    });
+    this.#worker = w;
+    w.unref();
+    w.on('message', (msg: unknown[]) => owner._onMessage(this, msg));
+    w.on('error', (e) => {
+      this.error = e;
+    });
+    w.on('exit', (code) => owner._onExit(this, code, null));
+  }
+
+  post(msg: unknown[], transfer?: TransferListItem[]): void {
+    this.#worker.postMessage(msg, transfer as never);
+  }
+
+  stop(): void {
+    this.#worker.ref(); // keep the process alive until the exit that shutdown() awaits
+    void this.#worker.terminate();
+  }
+
+  kill(): void {
+    this.#worker.ref();
+    void this.#worker.terminate();
+  }
+
+  setRef(on: boolean): void {
+    if (on) this.#worker.ref();
+    else this.#worker.unref();
+  }
+}
+
+/**
+ * A pool of worker threads (asyncio's `ThreadPoolExecutor`, but the threads run JavaScript
+ * in parallel: each has its own isolate). Workers start on demand, up to `maxWorkers`, stay
+ * warm, and exit after `idleTimeoutMs` without work; idle workers never keep the process
+ * alive. A crashing job (process.exit, an uncaught error in a timer, running out of
+ * `resourceLimits` memory) fails alone with `BrokenWorkerError`.
+ *
+ * @example
+ * ```ts
+ * import { ThreadPoolExecutor } from '@aiots/executors';
+ * await using pool = new ThreadPoolExecutor({ maxWorkers: 2, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+ * const sums = await Promise.all([1e6, 2e6].map((n) =>
+ *   pool.submit((k: number) => { let s = 0; for (let i = 0; i < k; i++) s += i; return s; }, n)));
+ * console.log(sums); // [ 499999500000, 1999999000000 ]
+ * ```
+ */
+export class ThreadPoolExecutor extends PoolExecutor {
+  readonly #opts: ThreadPoolOptions;
+
+  /**
+   * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
+   *   `cancelGraceMs` (100), `resourceLimits`, `name`, `errorClasses`.
+   * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
+   */
+  constructor(opts: ThreadPoolOptions = {}) {
+    super('ThreadPoolExecutor', opts);
+    if (opts.resourceLimits !== undefined && (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)) {
+      throw new TypeError(`Expected \`resourceLimits\` to be an object, got ${String(opts.resourceLimits)}`);
+    }
+    if (opts.name !== undefined && typeof opts.name !== 'string') {
+      throw new TypeError(`Expected \`name\` to be a string, got ${typeof opts.name}`);
+    }
+    this.#opts = { ...opts };
+  }
+
+  /** @internal */
+  protected _spawn(index: number): PoolWorker {
+    return new ThreadWorker(this, index, this.#opts);
+  }
+}

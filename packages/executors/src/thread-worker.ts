@@ -1,0 +1,30 @@
+/**
+ * Entry script of a ThreadPoolExecutor worker thread. The crash hooks report the running job
+ * before the thread dies, so the pool fails only that job.
+ */
+import { parentPort } from 'node:worker_threads';
+import { encodeError, runtimeError } from './error-encode.ts';
+import { MSG_EXIT, MSG_READY, RUNTIME_KEY } from './protocol.ts';
+import { WorkerRuntime } from './worker-runtime.ts';
+
+const port = parentPort;
+if (port === null) throw new Error('thread-worker.js must be started by ThreadPoolExecutor');
+
+const runtime = new WorkerRuntime({ post: (msg, transfer) => port.postMessage(msg, transfer) }, true);
+(globalThis as Record<symbol, unknown>)[RUNTIME_KEY] = runtime;
+
+port.on('message', (msg: unknown[]) => {
+  if (msg[0] === MSG_EXIT) {
+    runtime.exiting();
+    process.exit(0);
+  }
+  runtime.onMessage(msg);
+});
+process.on('uncaughtException', (e) => {
+  runtime.fatal(encodeError(e));
+  process.exit(1);
+});
+process.on('exit', (code) => {
+  runtime.fatal(runtimeError('Error', `The job called process.exit(${code})`, { exitCode: code }));
+});
+port.postMessage([MSG_READY]);
