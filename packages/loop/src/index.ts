@@ -32,6 +32,7 @@ export {
   ALL_COMPLETED,
   type AsCompleted,
   asCompleted,
+  type Completed,
   FIRST_COMPLETED,
   FIRST_EXCEPTION,
   type ReturnWhen,

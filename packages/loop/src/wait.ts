@@ -6,11 +6,47 @@ import { checkMs } from './sleep.ts';
 /** When `wait` returns. */
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';
 
-/** asyncio's constants, for code ported from Python. */
+/**
+ * asyncio's constant, for code ported from Python: `wait` returns when any awaitable is done.
+ *
+ * @example
+ * ```ts
+ * import { FIRST_COMPLETED, createTask, sleep, wait } from '@aiots/loop';
+ * const fast = createTask(() => sleep(10)), slow = createTask(() => sleep(1_000));
+ * const { done, pending } = await wait([fast, slow], { returnWhen: FIRST_COMPLETED });
+ * console.log(done.size, pending.size); // 1 1
+ * slow.cancel();
+ * ```
+ */
 export const FIRST_COMPLETED = 'FIRST_COMPLETED';
-/** asyncio's constants, for code ported from Python. */
+/**
+ * asyncio's constant, for code ported from Python: `wait` returns when any awaitable fails,
+ * or when all are done.
+ *
+ * @example
+ * ```ts
+ * import { FIRST_EXCEPTION, createTask, sleep, wait } from '@aiots/loop';
+ * const ok = createTask(() => sleep(1));
+ * const bad = createTask(async () => { await sleep(10); throw new Error('boom'); });
+ * const slow = createTask(() => sleep(1_000));
+ * const { done } = await wait([ok, bad, slow], { returnWhen: FIRST_EXCEPTION });
+ * console.log(done.size, (bad.exception() as Error).message); // 2 boom
+ * slow.cancel();
+ * ```
+ */
 export const FIRST_EXCEPTION = 'FIRST_EXCEPTION';
-/** asyncio's constants, for code ported from Python. */
+/**
+ * asyncio's constant, for code ported from Python: `wait` returns when every awaitable is
+ * done (the default).
+ *
+ * @example
+ * ```ts
+ * import { ALL_COMPLETED, createTask, sleep, wait } from '@aiots/loop';
+ * const tasks = [createTask(() => sleep(10)), createTask(() => sleep(20))];
+ * const { done, pending } = await wait(tasks, { returnWhen: ALL_COMPLETED });
+ * console.log(done.size, pending.size); // 2 0
+ * ```
+ */
 export const ALL_COMPLETED = 'ALL_COMPLETED';
 
 function futureSet<F extends Future<unknown>>(aws: Iterable<F>, where: string): Set<F> {
@@ -110,8 +146,20 @@ export async function wait<F extends Future<unknown>>(
 const TIMED_OUT = Symbol('timed out');
 type Claimed<T> = { item: Future<T> | typeof TIMED_OUT };
 
+/**
+ * A finished Task or Future as `asCompleted` yields it: the same object that was passed in,
+ * typed without `then`/`catch`/`finally` so that `for await` does not unwrap it to its value
+ * in the type system (at run time it is the object itself).
+ */
+export type Completed<F> = Omit<
+  F extends Future<unknown> ? F : Future<Awaited<F>>,
+  'then' | 'catch' | 'finally'
+>;
+
 /** What `asCompleted` returns: iterate it with `for await` (Tasks) or `for` (promises). */
-export interface AsCompleted<T> extends AsyncIterable<Future<T>>, Iterable<Promise<T>> {}
+export interface AsCompleted<F>
+  extends AsyncIterable<Completed<F>>,
+    Iterable<Promise<Awaited<F>>> {}
 
 /**
  * Yields the awaitables in `aws` as they complete. With `for await` it yields the same Task
@@ -124,13 +172,16 @@ export interface AsCompleted<T> extends AsyncIterable<Future<T>>, Iterable<Promi
  * ```ts
  * import { asCompleted, createTask, sleep } from '@aiots/loop';
  * const tasks = [createTask(() => sleep(30, 'slow')), createTask(() => sleep(10, 'fast'))];
- * for await (const t of asCompleted(tasks)) console.log(t.result()); // fast, then slow
+ * const order: string[] = [];
+ * for await (const t of asCompleted(tasks)) order.push(t.result());
+ * console.log(order); // ['fast', 'slow']
  * ```
  */
-export function asCompleted<T>(
-  aws: Iterable<PromiseLike<T>>,
+export function asCompleted<F extends PromiseLike<unknown>>(
+  aws: Iterable<F>,
   opts: { timeoutMs?: number | null } = {},
-): AsCompleted<T> {
+): AsCompleted<F> {
+  type T = Awaited<F>;
   if (
     aws === null ||
     typeof aws !== 'object' ||
@@ -181,14 +232,14 @@ export function asCompleted<T>(
     return fut;
   };
   return {
-    [Symbol.asyncIterator](): AsyncIterator<Future<T>> {
+    [Symbol.asyncIterator](): AsyncIterator<Completed<F>> {
       return {
-        async next(): Promise<IteratorResult<Future<T>>> {
+        async next(): Promise<IteratorResult<Completed<F>>> {
           if (remaining === 0) return { done: true, value: undefined };
           remaining--;
           const { item } = await claimNext();
           if (item === TIMED_OUT) throw new TimeoutError('asCompleted() timed out');
-          return { done: false, value: item };
+          return { done: false, value: item as unknown as Completed<F> };
         },
       };
     },

@@ -20,16 +20,12 @@ function sleeper<T>(ms: number, value?: T): Task<T> {
   return createTask(() => sleep(ms, value as T));
 }
 
-/**
- * `for await` over `asCompleted`, with the loop variable typed as what is yielded at run
- * time: TypeScript types the element of an async iterable as its awaited value, and a Task
- * is thenable, so it would type `t` as the result instead of the Task.
- */
+/** `for await` over `asCompleted`, handing each yielded object on as the Future it is. */
 async function forAwait<T>(
-  iterable: AsyncIterable<Future<T>>,
+  iterable: AsyncIterable<unknown>,
   each: (t: Future<T>) => void,
 ): Promise<void> {
-  for await (const t of iterable as AsyncIterable<unknown>) each(t as Future<T>);
+  for await (const t of iterable) each(t as Future<T>);
 }
 
 describe('wait', () => {
@@ -220,7 +216,7 @@ describe('asCompleted', () => {
       const loop = getRunningLoop();
       const tasks = order.map(([v, ms]) => sleeper(ms, v));
       const seen: [string, number][] = [];
-      await forAwait(asCompleted(tasks), (t) => seen.push([t.result(), loop.time()]));
+      await forAwait<string>(asCompleted(tasks), (t) => seen.push([t.result(), loop.time()]));
       expect(seen).toEqual([
         ['fast', 10],
         ['mid', 20],
@@ -272,7 +268,7 @@ describe('asCompleted', () => {
       const seen: Future<string>[] = [];
       let err: unknown;
       try {
-        await forAwait(asCompleted([a, b], { timeoutMs: 120 }), (t) => seen.push(t));
+        await forAwait<string>(asCompleted([a, b], { timeoutMs: 120 }), (t) => seen.push(t));
       } catch (e) {
         err = e;
       }
@@ -290,7 +286,7 @@ describe('asCompleted', () => {
       const loop = getRunningLoop();
       const tasks = [sleeper(10, 1), sleeper(20, 2)];
       const got: number[] = [];
-      await forAwait(asCompleted(tasks, { timeoutMs: 1000 }), (t) => got.push(t.result()));
+      for await (const t of asCompleted(tasks, { timeoutMs: 1000 })) got.push(t.result());
       expect(got).toEqual([1, 2]);
       expect(loop._timerCount()).toBe(0);
     }),
@@ -322,7 +318,7 @@ describe('asCompleted', () => {
         return 'p';
       })();
       const yielded: Future<string>[] = [];
-      await forAwait(asCompleted<string>([...tasks, promise]), (t) => yielded.push(t));
+      await forAwait<string>(asCompleted([...tasks, promise]), (t) => yielded.push(t));
       expect(yielded.length).toBe(3);
       expect(yielded[1]).toBe(tasks[1]);
       expect(yielded[2]).toBe(tasks[0]);
@@ -342,7 +338,7 @@ describe('asCompleted', () => {
       expect(new Set(result)).toEqual(new Set(['ham', 'spam']));
       expect(result.length).toBe(2);
       const again: Future<string>[] = [];
-      await forAwait(asCompleted([c, c]), (t) => again.push(t));
+      await forAwait<string>(asCompleted([c, c]), (t) => again.push(t));
       expect(again).toEqual([c]);
     }),
   );
@@ -356,7 +352,7 @@ describe('asCompleted', () => {
       });
       const good = sleeper(10, 'good');
       const plain: unknown[] = [];
-      for (const p of asCompleted<string>([good, bad])) {
+      for (const p of asCompleted([good, bad])) {
         plain.push(
           await p.then(
             (v) => v,
