@@ -1,0 +1,3 @@
+import { docExampleTests } from '@aiots/test-utils';
+
+docExampleTests(new URL('..', import.meta.url));
