@@ -20,8 +20,12 @@ export interface Clock {
  *
  * @example
  * ```ts
- * import { RealClock, run, sleep, getRunningLoop } from '@aiots/loop';
- * await run(async () => { await sleep(5); console.log(getRunningLoop().time() > 0); }, { clock: new RealClock() });
+ * import { RealClock, getRunningLoop, run, sleep } from '@aiots/loop';
+ * await run(async () => {
+ *   const start = getRunningLoop().time();
+ *   await sleep(5); // really waits 5 ms
+ *   console.log(getRunningLoop().time() - start >= 5); // true
+ * }, { clock: new RealClock() });
  * ```
  */
 export class RealClock implements Clock {

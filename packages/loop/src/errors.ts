@@ -114,6 +114,7 @@ export class InvalidStateError extends AiotsError {
 export class TaskGroupError extends AggregateError {
   readonly [brand] = true;
   readonly [kind] = 'TaskGroupError';
+  /** A stable machine-readable code: `AIOTS_TASK_GROUP`. */
   readonly code: string = 'AIOTS_TASK_GROUP';
   override name = 'TaskGroupError';
 

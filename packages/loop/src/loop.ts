@@ -55,8 +55,14 @@ let defaultExecutorFactory: (() => Executor) | undefined;
  *
  * @example
  * ```ts
- * import { setDefaultExecutorFactory } from '@aiots/loop';
- * setDefaultExecutorFactory(undefined); // forget any registered factory
+ * import { type Executor, Future, getLoop, setDefaultExecutorFactory } from '@aiots/loop';
+ * // Runs each job on the spot; `@aiots/executors` registers a thread pool instead.
+ * const inline: Executor = {
+ *   submit: (job, ...args) => Future.from(job(...args)),
+ *   shutdown: async () => {},
+ * };
+ * setDefaultExecutorFactory(() => inline);
+ * console.log(await getLoop().runInExecutor(null, (a: number, b: number) => a + b, 2, 3)); // 5
  * ```
  */
 export function setDefaultExecutorFactory(factory: (() => Executor) | undefined): void {
@@ -72,8 +78,9 @@ export function setDefaultExecutorFactory(factory: (() => Executor) | undefined)
  * @example
  * ```ts
  * import { getLoop } from '@aiots/loop';
- * const h = getLoop().callSoon(() => console.log('never'));
+ * const h = getLoop().callSoon(() => console.log('never printed'));
  * h.cancel();
+ * console.log(h.cancelled()); // true
  * ```
  */
 export class Handle {
@@ -111,8 +118,8 @@ let timerSeq = 0;
  * ```ts
  * import { getLoop } from '@aiots/loop';
  * const loop = getLoop();
- * const h = loop.callLater(1000, () => {});
- * console.log(h.when() >= loop.time());
+ * const h = loop.callLater(1_000, () => console.log('never printed'));
+ * console.log(h.when() - loop.time() > 900); // true
  * h.cancel();
  * ```
  */
@@ -174,8 +181,8 @@ export interface LoopOptions {
  * ```ts
  * import { getLoop } from '@aiots/loop';
  * const loop = getLoop();
- * loop.callSoon(() => console.log('soon'));
- * loop.callLater(5, () => console.log('later'));
+ * loop.callSoon(() => console.log('soon')); // soon
+ * loop.callLater(5, () => console.log('later')); // later
  * ```
  */
 export class Loop {

@@ -82,6 +82,7 @@ export function sleep<T = void>(ms: number, value?: T): Promise<T> {
  *   sum += i;
  *   if (i % 100 === 0) await checkpoint();
  * }
+ * console.log(sum); // 499500
  * ```
  */
 export function checkpoint(): Promise<void> {

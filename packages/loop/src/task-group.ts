@@ -26,12 +26,14 @@ export interface TaskGroupOptions {
  *
  * @example
  * ```ts
- * import { sleep, taskGroup } from '@aiots/loop';
+ * import { type Task, sleep, taskGroup } from '@aiots/loop';
+ * const children: Task<string>[] = [];
  * await taskGroup(async (tg) => {
- *   const a = tg.createTask(() => sleep(10, 'a'));
- *   const b = tg.createTask(() => sleep(20, 'b'));
- *   setTimeout(() => console.log(a.result(), b.result()), 30); // a b
+ *   children.push(tg.createTask(() => sleep(20, 'a')), tg.createTask(() => sleep(10, 'b')));
+ *   console.log(tg.size); // 2
  * });
+ * // taskGroup returned, so every child is done.
+ * console.log(children.map((t) => t.result())); // ['a', 'b']
  * ```
  */
 export class TaskGroup {

@@ -149,8 +149,8 @@ export function timeout<T>(
  * @example
  * ```ts
  * import { getLoop, sleep, timeoutAt } from '@aiots/loop';
- * const deadline = getLoop().time() + 50;
- * console.log(await timeoutAt(deadline, () => sleep(1, 'in time'))); // in time
+ * const deadline = getLoop().time() + 1_000;
+ * console.log(await timeoutAt(deadline, () => sleep(10, 'in time'))); // in time
  * ```
  */
 export async function timeoutAt<T>(
