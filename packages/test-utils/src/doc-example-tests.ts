@@ -2,8 +2,8 @@
  * The vitest side of the docs check: one test that the public exports are documented, one
  * that the examples typecheck, and one test per example that runs it in its own process.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckDocOptions, checkDocExamples, type DocExample } from './doc-check.ts';
@@ -70,7 +70,13 @@ export function docExampleTests(
       for (const [example, fileName] of fileNames)
         writeFileSync(join(runDir, fileName), example.code);
     });
-    afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+    afterAll(() => {
+      rmSync(runDir, { recursive: true, force: true });
+      // The parent goes too unless another run of the same package is still using it.
+      try {
+        rmdirSync(dirname(runDir));
+      } catch {}
+    });
 
     it('every public export has a TSDoc summary and a runnable @example', () => {
       expect(
