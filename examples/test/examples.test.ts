@@ -22,18 +22,25 @@ describe('examples', () => {
   });
 
   // Each example runs as a user would run it: in its own Node process, from the sources.
-  it.each(examples)('%s runs to completion with the expected output', async (example) => {
-    const { stdout } = await run(process.execPath, ['--conditions=@aiots/source', example], {
-      cwd: examplesDir,
-      timeout: 30_000,
-    });
-    const lines = stdout.split('\n');
-    let at = 0;
-    for (const want of expectedLines(example)) {
-      const found = lines.findIndex((line, index) => index >= at && line.startsWith(want));
-      const why = `missing, in order: ${want}\n--- output ---\n${stdout}`;
-      expect(found, why).toBeGreaterThanOrEqual(0);
-      at = found + 1;
-    }
-  });
+  it.each(examples)(
+    '%s runs to completion with the expected output',
+    async (example) => {
+      const { stdout, stderr } = await run(
+        process.execPath,
+        ['--conditions=@aiots/source', example],
+        { cwd: examplesDir, timeout: 30_000 },
+      );
+      // A clean run prints nothing on stderr: no warnings, no "never retrieved" reports.
+      expect(stderr).toBe('');
+      const lines = stdout.split('\n');
+      let at = 0;
+      for (const want of expectedLines(example)) {
+        const found = lines.findIndex((line, index) => index >= at && line.startsWith(want));
+        const why = `missing, in order: ${want}\n--- output ---\n${stdout}`;
+        expect(found, why).toBeGreaterThanOrEqual(0);
+        at = found + 1;
+      }
+    },
+    35_000,
+  );
 });
