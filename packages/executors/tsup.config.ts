@@ -1,3 +1,3 @@
 import { aiotsTsup } from '../../tsup.config.base.ts';
 
-export default aiotsTsup(['src/worker.ts', 'src/thread-worker.ts', 'src/process-worker.ts']);
+export default aiotsTsup(['src/worker.ts', 'src/thread-worker.js', 'src/process-worker.js']);

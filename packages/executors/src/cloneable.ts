@@ -20,20 +20,27 @@ function describeFn(v: unknown): string {
   return typeof v;
 }
 
-function walk(v: unknown, path: string, seen: Set<object>, budget: { n: number }): Problem | undefined {
+interface Walk {
+  seen: Set<object>;
+  n: number;
+  /** False for process pools: processes share no memory. */
+  shared: boolean;
+}
+
+function walk(v: unknown, path: string, ctx: Walk): Problem | undefined {
   const t = typeof v;
   if (t === 'function' || t === 'symbol') return { path, what: describeFn(v) };
   if (t !== 'object' || v === null) return undefined;
   const o = v as object;
-  if (seen.has(o)) return undefined;
-  seen.add(o);
-  if (--budget.n < 0) return tryClone(o, path);
+  if (ctx.seen.has(o)) return undefined;
+  ctx.seen.add(o);
+  if (--ctx.n < 0) return tryClone(o, path);
   const proto = Object.getPrototypeOf(o);
   if (Array.isArray(o)) {
     for (let i = 0; i < o.length; i++) {
       const x = o[i];
       if (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') {
-        const p = walk(x, `${path}[${i}]`, seen, budget);
+        const p = walk(x, `${path}[${i}]`, ctx);
         if (p !== undefined) return p;
       }
     }
@@ -43,7 +50,7 @@ function walk(v: unknown, path: string, seen: Set<object>, budget: { n: number }
     for (const key of Object.keys(o)) {
       const x = (o as Record<string, unknown>)[key];
       if (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') {
-        const p = walk(x, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen, budget);
+        const p = walk(x, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, ctx);
         if (p !== undefined) return p;
       }
     }
@@ -52,7 +59,7 @@ function walk(v: unknown, path: string, seen: Set<object>, budget: { n: number }
   if (o instanceof Map) {
     let i = 0;
     for (const [k, x] of o) {
-      const p = walk(k, `${path}<key ${i}>`, seen, budget) ?? walk(x, `${path}.get(<key ${i}>)`, seen, budget);
+      const p = walk(k, `${path}<key ${i}>`, ctx) ?? walk(x, `${path}.get(<key ${i}>)`, ctx);
       if (p !== undefined) return p;
       i++;
     }
@@ -61,7 +68,7 @@ function walk(v: unknown, path: string, seen: Set<object>, budget: { n: number }
   if (o instanceof Set) {
     let i = 0;
     for (const x of o) {
-      const p = walk(x, `${path}<item ${i++}>`, seen, budget);
+      const p = walk(x, `${path}<item ${i++}>`, ctx);
       if (p !== undefined) return p;
     }
     return undefined;
@@ -69,10 +76,11 @@ function walk(v: unknown, path: string, seen: Set<object>, budget: { n: number }
   if (o instanceof ArrayBuffer) {
     return o.detached ? { path, what: 'a detached ArrayBuffer' } : undefined;
   }
+  if (o instanceof SharedArrayBuffer || (ArrayBuffer.isView(o) && o.buffer instanceof SharedArrayBuffer)) {
+    return ctx.shared ? undefined : { path, what: 'shared memory (a SharedArrayBuffer), which processes cannot share' };
+  }
   if (ArrayBuffer.isView(o)) {
-    return o.buffer instanceof ArrayBuffer && o.buffer.detached
-      ? { path, what: 'a view of a detached ArrayBuffer' }
-      : undefined;
+    return (o.buffer as ArrayBuffer).detached ? { path, what: 'a view of a detached ArrayBuffer' } : undefined;
   }
   if (o instanceof Date || o instanceof RegExp || o instanceof Error) return undefined;
   return tryClone(o, path);
@@ -89,12 +97,12 @@ function tryClone(o: object, path: string): Problem | undefined {
 }
 
 /** @internal Throws `DataCloneError` if `args[index]` cannot cross to a worker. */
-export function checkArgument(value: unknown, index: number, where: string): void {
+export function checkArgument(value: unknown, index: number, where: string, shared: boolean): void {
   const t = typeof value;
   if (t !== 'object' && t !== 'function' && t !== 'symbol') return;
   if (value === null) return;
   const path = `args[${index}]`;
-  const problem = walk(value, path, new Set(), { n: MAX_NODES });
+  const problem = walk(value, path, { seen: new Set(), n: MAX_NODES, shared });
   if (problem !== undefined) throw cloneError(problem, index, where);
 }
 

@@ -4,7 +4,6 @@
  * rebuilt as themselves; any other class becomes a `RemoteError` that keeps the remote name.
  */
 import { CancelledError, InvalidStateError, TimeoutError } from '@aiots/loop';
-import type { EncodedError } from './error-encode.ts';
 import {
   BrokenWorkerError,
   ClosureError,
@@ -15,8 +14,22 @@ import {
   RemoteError,
 } from './errors.ts';
 
+/** @internal What error-encode.js makes of a thrown value in the worker. */
+export type EncodedError =
+  | {
+      $e: 1;
+      ctor: string;
+      name: string;
+      message: string;
+      stack: string | undefined;
+      cause?: EncodedError;
+      errors?: EncodedError[];
+      props?: Record<string, unknown>;
+    }
+  | { $e: 0; value: unknown };
+
 /** A class that `errorClasses` can list: constructed as `new C(message, { cause, ...props })`. */
-export type ErrorClass = new (message?: string, options?: never) => Error;
+export type ErrorClass = new (message: string, options?: never) => Error;
 
 const known = new Map<string, ErrorClass>(
   (

@@ -22,6 +22,8 @@ export class JobFuture<R> extends Future<R> {
   readonly chunk: boolean;
   args: unknown[] | undefined;
   transfer: TransferListItem[] | undefined;
+  /** Its buffers were moved to a worker: it cannot be sent again if that worker dies. */
+  transferred = false;
   /** Sequence number on its worker, once dispatched. */
   seq = -1;
   worker: PoolWorker | undefined = undefined;
@@ -58,14 +60,17 @@ export class JobFuture<R> extends Future<R> {
 
   /** Settles as cancelled (the loop may be closed by now: then nobody can be told). */
   finishCancelled(): void {
+    this.args = undefined;
     if (!this.done() && !this.getLoop().isClosed()) super.cancel(this.cancelMsg);
   }
 
   resolveWith(value: unknown): void {
+    this.args = undefined;
     if (!this.done() && !this.getLoop().isClosed()) this.setResult(value as R);
   }
 
   rejectWith(error: unknown): void {
+    this.args = undefined;
     if (!this.done() && !this.getLoop().isClosed()) this.setException(error);
   }
 

@@ -9,7 +9,7 @@ import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freeIdentifiers } from './closure.ts';
 import { ClosureError, JobModuleError } from './errors.ts';
-import { DEF_MODULE, DEF_SOURCE } from './protocol.ts';
+import { DEF_MODULE, DEF_SOURCE } from './protocol.js';
 
 /**
  * A reference to a function exported by a module, which the worker imports (the module may

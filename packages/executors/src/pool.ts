@@ -23,8 +23,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { type Executor, type Task, createTask, getLoop } from '@aiots/loop';
 import { checkArgument } from './cloneable.ts';
-import { type ErrorClass, decodeError } from './error-decode.ts';
-import type { EncodedError } from './error-encode.ts';
+import { type EncodedError, type ErrorClass, decodeError } from './error-decode.ts';
 import { BrokenWorkerError, DataCloneError, ExecutorShutdownError } from './errors.ts';
 import { type Job, type JobSpec, closureError, resolveJob } from './job.ts';
 import { JobFuture } from './job-future.ts';
@@ -44,8 +43,9 @@ import {
   ST_PARTIAL,
   ST_SKIPPED,
   ST_STARTED,
-} from './protocol.ts';
-import { type Transferred, isTransferred } from './transfer.ts';
+  isTransferred,
+} from './protocol.js';
+import type { Transferred } from './transfer.ts';
 import { availableParallelism } from 'node:os';
 
 const TARGET_MS = 2;
@@ -169,6 +169,11 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
 
   /** @internal Starts a worker (it may be posted to at once; messages wait for it). */
   protected abstract _spawn(index: number): PoolWorker;
+
+  /** @internal Whether workers share this process's memory (SharedArrayBuffer arguments). */
+  protected get _sharesMemory(): boolean {
+    return true;
+  }
 
   /** @internal Throws when this pool cannot move `list` (processes move only ArrayBuffers). */
   protected _checkTransferList(_list: readonly TransferListItem[], _index: number, _where: string): void {}
@@ -368,7 +373,7 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (typeof a !== 'object' || a === null) {
-        if (typeof a === 'function' || typeof a === 'symbol') checkArgument(a, i, where);
+        if (typeof a === 'function' || typeof a === 'symbol') checkArgument(a, i, where, this._sharesMemory);
         continue;
       }
       if (isTransferred(a)) {
@@ -377,7 +382,7 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
         transfer ??= [];
         for (const t of moved[1]) transfer.push(t);
       } else {
-        checkArgument(a, i, where);
+        checkArgument(a, i, where, this._sharesMemory);
       }
     }
     const fut = new JobFuture<unknown>(getLoop(), this, spec, args, transfer, chunk);
@@ -395,7 +400,11 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
   }
 
   /** Clones a `transfer()` argument with its buffers moved: the caller's copies detach now. */
-  #move(t: Transferred<unknown>, index: number, where: string): [unknown, TransferListItem[]] {
+  #move(
+    t: { value: unknown; transferList: readonly TransferListItem[] },
+    index: number,
+    where: string,
+  ): [unknown, TransferListItem[]] {
     this._checkTransferList(t.transferList, index, where);
     try {
       const list = t.transferList as TransferListItem[];
@@ -607,10 +616,16 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
       this.#flushOneByOne(w, first, defs, e);
       return;
     }
-    for (let i = first; i < w.jobs.length; i++) {
-      const j = w.jobs[i] as JobFuture<unknown>;
-      j.args = undefined;
-      j.transfer = undefined;
+    // Arguments stay with the job until it is reported: a job whose worker dies before
+    // running it is sent again. Transferred buffers cannot be: they went with the worker.
+    if (transfer !== undefined) {
+      for (let i = first; i < w.jobs.length; i++) {
+        const j = w.jobs[i] as JobFuture<unknown>;
+        if (j.transfer !== undefined) {
+          j.transfer = undefined;
+          j.transferred = true;
+        }
+      }
     }
   }
 
@@ -627,7 +642,7 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
         w.post(msg, job.transfer);
         pendingDefs = undefined;
         w.jobs.push(job);
-        job.args = undefined;
+        if (job.transfer !== undefined) job.transferred = true;
         job.transfer = undefined;
       } catch (e) {
         job.worker = undefined;
@@ -768,6 +783,15 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
         broken ??= this.#brokenError(w, code, signal);
         this.#failed++;
         job.rejectWith(broken);
+        this.#jobSettled();
+      } else if (job.transferred) {
+        this.#failed++;
+        job.rejectWith(
+          new BrokenWorkerError(
+            `The ${w.noun} this job was sent to died before running it, and the buffers transferred to it went with it; submit the job again with fresh buffers`,
+            { cause: this.#brokenError(w, code, signal), exitCode: code, signal },
+          ),
+        );
         this.#jobSettled();
       } else {
         if (unexplained) job.suspect = true;

@@ -4,12 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { DataCloneError } from './errors.ts';
 import { type PoolOptions, PoolExecutor } from './pool.ts';
 import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
-import { MSG_EXIT } from './protocol.ts';
+import { MSG_EXIT } from './protocol.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
-const entry = fileURLToPath(
-  new URL(fromSource ? './process-worker.ts' : './process-worker.js', import.meta.url),
-);
+const entry = fileURLToPath(new URL('./process-worker.js', import.meta.url));
 const STOP_TIMEOUT_MS = 2_000;
 
 /** Options of `ProcessPoolExecutor`. */
@@ -105,6 +103,11 @@ export class ProcessPoolExecutor extends PoolExecutor {
   /** @internal */
   protected _spawn(index: number): PoolWorker {
     return new ProcessWorker(this, index, this.#opts);
+  }
+
+  /** @internal */
+  protected override get _sharesMemory(): boolean {
+    return false;
   }
 
   /** @internal */

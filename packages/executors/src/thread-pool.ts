@@ -2,10 +2,11 @@ import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_
 import { type PoolOptions, PoolExecutor } from './pool.ts';
 import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
 
-// From sources (tests, `--conditions=@aiots/source`) the entry is the .ts file next to this
-// one, and workers get the same condition so job modules resolve `@aiots/*` to sources too.
+// The entry is thread-worker.js next to this module, in src/ as in dist/ (worker-side files are
+// JavaScript: see protocol.js). Run from sources (`--conditions=@aiots/source`), workers get
+// the same condition, so job modules resolve `@aiots/*` to sources too.
 const fromSource = import.meta.url.endsWith('.ts');
-const entry = new URL(fromSource ? './thread-worker.ts' : './thread-worker.js', import.meta.url);
+const entry = new URL('./thread-worker.js', import.meta.url);
 const execArgv = fromSource ? [...process.execArgv, '--conditions=@aiots/source'] : undefined;
 
 /** Options of `ThreadPoolExecutor`. */

@@ -5,7 +5,9 @@
  */
 
 import type { TransferListItem } from 'node:worker_threads';
-const MARK = Symbol.for('aiots.executors.transfer');
+import { TRANSFER_KEY } from './protocol.js';
+
+const MARK: typeof TRANSFER_KEY = TRANSFER_KEY;
 
 /**
  * A value marked by `transfer()`: its `transferList` moves to the receiver instead of being
@@ -57,9 +59,4 @@ export function transfer<T>(value: T, transferList?: readonly TransferListItem[]
     );
   }
   return { [MARK]: true, value, transferList: list };
-}
-
-/** @internal */
-export function isTransferred(v: unknown): v is Transferred<unknown> {
-  return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[MARK] === true;
 }

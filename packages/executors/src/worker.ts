@@ -3,7 +3,7 @@
  * purpose (no `@aiots/loop`), and state lives on `globalThis`, so a job module that loads a
  * different copy of this file than the runtime did still sees the running job.
  */
-import { RUNTIME_KEY } from './protocol.ts';
+import { RUNTIME_KEY } from './protocol.js';
 
 export { type Transferred, transfer } from './transfer.ts';
 

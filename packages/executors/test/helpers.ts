@@ -1,7 +1,7 @@
 import { type PoolExecutor, ProcessPoolExecutor, ThreadPoolExecutor } from '@aiots/executors';
 
 export const jobsModule = new URL('./fixtures/jobs.ts', import.meta.url);
-export const crashyModule = new URL('./fixtures/crashy.ts', import.meta.url);
+export const crashyModule = new URL('./fixtures/crashy.mjs', import.meta.url);
 
 /** Both pool kinds, for `describe.each`. */
 export const pools: Array<[string, new (opts?: { maxWorkers?: number; cancelGraceMs?: number; errorClasses?: never[] }) => PoolExecutor]> = [

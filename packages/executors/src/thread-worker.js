@@ -3,17 +3,17 @@
  * before the thread dies, so the pool fails only that job.
  */
 import { parentPort } from 'node:worker_threads';
-import { encodeError, runtimeError } from './error-encode.ts';
-import { MSG_EXIT, MSG_READY, RUNTIME_KEY } from './protocol.ts';
-import { WorkerRuntime } from './worker-runtime.ts';
+import { encodeError, runtimeError } from './error-encode.js';
+import { MSG_EXIT, MSG_READY, RUNTIME_KEY } from './protocol.js';
+import { WorkerRuntime } from './worker-runtime.js';
 
 const port = parentPort;
 if (port === null) throw new Error('thread-worker.js must be started by ThreadPoolExecutor');
 
 const runtime = new WorkerRuntime({ post: (msg, transfer) => port.postMessage(msg, transfer) }, true);
-(globalThis as Record<symbol, unknown>)[RUNTIME_KEY] = runtime;
+/** @type {Record<symbol, unknown>} */ (globalThis)[RUNTIME_KEY] = runtime;
 
-port.on('message', (msg: unknown[]) => {
+port.on('message', (/** @type {unknown[]} */ msg) => {
   if (msg[0] === MSG_EXIT) {
     runtime.exiting();
     process.exit(0);

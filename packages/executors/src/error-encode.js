@@ -3,25 +3,21 @@
  * that keeps the class name, `name`, `message`, `stack`, `cause` (recursively), the `errors`
  * of an AggregateError and every own enumerable property. Structured clone alone would drop
  * the class of a custom error and its own properties. Runs inside workers: no imports.
+ * The record's type is `EncodedError` in error-decode.ts.
  */
 
-/** @internal A thrown value, ready to be cloned to the pool. */
-export type EncodedError =
-  | {
-      $e: 1;
-      ctor: string;
-      name: string;
-      message: string;
-      stack: string | undefined;
-      cause?: EncodedError;
-      errors?: EncodedError[];
-      props?: Record<string, unknown>;
-    }
-  | { $e: 0; value: unknown };
+/**
+ * @typedef {{ $e: 1; ctor: string; name: string; message: string; stack: string | undefined;
+ *   cause?: Encoded; errors?: Encoded[]; props?: Record<string, unknown> } | { $e: 0; value: unknown }} Encoded
+ */
 
 const SKIP = new Set(['name', 'message', 'stack', 'cause', 'errors']);
 
-function cloneable(v: unknown): boolean {
+/**
+ * @param {unknown} v
+ * @returns {boolean}
+ */
+function cloneable(v) {
   if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')) {
     return true;
   }
@@ -34,19 +30,24 @@ function cloneable(v: unknown): boolean {
   }
 }
 
-/** @internal */
-export function encodeError(e: unknown, depth = 0): EncodedError {
+/**
+ * @param {unknown} e what was thrown
+ * @param {number} [depth]
+ * @returns {Encoded}
+ */
+export function encodeError(e, depth = 0) {
   if (typeof e !== 'object' || e === null || !('message' in e || e instanceof Error)) {
     return { $e: 0, value: cloneable(e) ? e : String(e) };
   }
-  const err = e as Error & { errors?: unknown };
+  const err = /** @type {Error & { errors?: unknown }} */ (e);
   let ctor = 'Error';
   try {
-    ctor = (err.constructor as { name?: string } | undefined)?.name || 'Error';
+    ctor = err.constructor?.name || 'Error';
   } catch {
     // A hostile getter: keep the default.
   }
-  const out: EncodedError & { $e: 1 } = {
+  /** @type {Encoded & { $e: 1 }} */
+  const out = {
     $e: 1,
     ctor,
     name: String(err.name ?? ctor),
@@ -57,10 +58,11 @@ export function encodeError(e: unknown, depth = 0): EncodedError {
     if ('cause' in err) out.cause = encodeError(err.cause, depth + 1);
     if (Array.isArray(err.errors)) out.errors = err.errors.map((x) => encodeError(x, depth + 1));
   }
-  let props: Record<string, unknown> | undefined;
+  /** @type {Record<string, unknown> | undefined} */
+  let props;
   for (const key of Object.keys(err)) {
     if (SKIP.has(key)) continue;
-    const v = (err as unknown as Record<string, unknown>)[key];
+    const v = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (err))[key];
     props ??= {};
     props[key] = cloneable(v) ? v : String(v);
   }
@@ -68,14 +70,17 @@ export function encodeError(e: unknown, depth = 0): EncodedError {
   return out;
 }
 
-/** @internal An error made by the runtime itself (a job that cannot load, a result that cannot cross). */
-export function runtimeError(
-  name: string,
-  message: string,
-  props?: Record<string, unknown>,
-  cause?: unknown,
-): EncodedError {
-  const out: EncodedError & { $e: 1 } = { $e: 1, ctor: name, name, message, stack: undefined };
+/**
+ * An error made by the runtime itself (a job that cannot load, a result that cannot cross).
+ * @param {string} name
+ * @param {string} message
+ * @param {Record<string, unknown>} [props]
+ * @param {unknown} [cause]
+ * @returns {Encoded}
+ */
+export function runtimeError(name, message, props, cause) {
+  /** @type {Encoded & { $e: 1 }} */
+  const out = { $e: 1, ctor: name, name, message, stack: undefined };
   if (props !== undefined) out.props = props;
   if (cause !== undefined) out.cause = encodeError(cause, 1);
   return out;

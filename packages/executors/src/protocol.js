@@ -21,6 +21,11 @@
  * and matches reports to its head. STARTED is not a report: it marks the job the worker is
  * about to run and is always flushed with every result before it, so after a crash the first
  * unreported job is the one that was running.
+ *
+ * The files loaded by workers (this one, error-encode.js, worker-runtime.js and the two entry
+ * scripts) are plain JavaScript checked through JSDoc: a worker started from sources would
+ * otherwise load Node's TypeScript stripper, which doubles what starting a worker costs, and
+ * pools start many (one per crash).
  */
 
 export const MSG_BATCH = 1;
@@ -51,3 +56,15 @@ export const FLAG_SUSPECT = 2;
 
 /** The key under which a worker's runtime publishes itself for `@aiots/executors/worker`. */
 export const RUNTIME_KEY = Symbol.for('aiots.executors.runtime');
+
+/** The brand of a `transfer()` marker (a `Symbol.for` key, so every copy agrees). */
+export const TRANSFER_KEY = Symbol.for('aiots.executors.transfer');
+
+/**
+ * True when `v` is a `transfer()` marker.
+ * @param {unknown} v
+ * @returns {v is { value: unknown; transferList: readonly import('node:worker_threads').TransferListItem[] }}
+ */
+export function isTransferred(v) {
+  return typeof v === 'object' && v !== null && /** @type {Record<symbol, unknown>} */ (v)[TRANSFER_KEY] === true;
+}

@@ -7,16 +7,14 @@
  * Batching. Results are collected and sent in one message when the batch is done, every
  * `FLUSH_AT` results, or at least every `YIELD_MS` (when the runner also yields to the event
  * loop so cancel messages get in). Before a job whose function has not yet proven fast (it
- * has never finished synchronously in under `FAST_MS`), pending results are flushed together
- * with a STARTED marker: if that job kills the worker (process.exit, out of memory, SIGKILL),
- * nothing already computed is lost and the pool knows which job was running. Async jobs
- * always count as not fast, because a timer may throw while they wait.
+ * has never finished synchronously in under `FAST_MS`), or that is a suspect, pending results
+ * are flushed together with a STARTED marker: if that job kills the worker (process.exit,
+ * out of memory, SIGKILL), nothing already computed is lost and the pool knows which job was
+ * running. Async jobs always count as not fast, because a timer may throw while they wait.
  *
- * No imports beyond Node and the small protocol modules: this file is loaded by every worker.
+ * Plain JavaScript on purpose (see protocol.js): every worker loads this file.
  */
-import type { TransferListItem } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
-import { type EncodedError, encodeError, runtimeError } from './error-encode.ts';
+import { encodeError, runtimeError } from './error-encode.js';
 import {
   DEF_SOURCE,
   FLAG_CHUNK,
@@ -30,49 +28,58 @@ import {
   ST_PARTIAL,
   ST_SKIPPED,
   ST_STARTED,
-} from './protocol.ts';
-import { isTransferred } from './transfer.ts';
+  isTransferred,
+} from './protocol.js';
+
+/** @typedef {import('./error-encode.js').Encoded} Encoded */
+/** @typedef {import('node:worker_threads').TransferListItem} TransferListItem */
+/** @typedef {(...args: unknown[]) => unknown} JobFn */
+/** @typedef {{ post(msg: unknown[], transfer?: TransferListItem[]): void }} Port */
 
 const YIELD_MS = 1;
 const FAST_MS = 1;
 const FLUSH_AT = 256;
-const UNKNOWN = 0;
 const FAST = 1;
 const SLOW = 2;
 
-/** @internal How the runtime talks to the pool. `post` throws when a value cannot be cloned. */
-export interface Port {
-  post(msg: unknown[], transfer?: TransferListItem[]): void;
-}
-
 class LoadFailure {
-  readonly error: EncodedError;
-  constructor(error: EncodedError) {
+  /** @param {Encoded} error */
+  constructor(error) {
     this.error = error;
   }
 }
 
 class Partial {
-  readonly values: unknown[];
-  readonly error: unknown;
-  constructor(values: unknown[], error: unknown) {
+  /**
+   * @param {unknown[]} values
+   * @param {unknown} error
+   */
+  constructor(values, error) {
     this.values = values;
     this.error = error;
   }
 }
 
-type JobFn = (...args: unknown[]) => unknown;
-type Slot = JobFn | Promise<void> | LoadFailure | undefined;
-
-function isThenable(r: unknown): r is PromiseLike<unknown> {
+/**
+ * @param {unknown} r
+ * @returns {r is PromiseLike<unknown>}
+ */
+function isThenable(r) {
   return (
     r !== null &&
     (typeof r === 'object' || typeof r === 'function') &&
-    typeof (r as { then?: unknown }).then === 'function'
+    typeof (/** @type {{ then?: unknown }} */ (r).then) === 'function'
   );
 }
 
-function call(fn: JobFn, b: unknown[], at: number, argc: number): unknown {
+/**
+ * Calls `fn` with the `argc` arguments at `b[at…]`, without an array for the common counts.
+ * @param {JobFn} fn
+ * @param {unknown[]} b
+ * @param {number} at
+ * @param {number} argc
+ */
+function call(fn, b, at, argc) {
   switch (argc) {
     case 0:
       return fn();
@@ -87,10 +94,15 @@ function call(fn: JobFn, b: unknown[], at: number, argc: number): unknown {
   }
 }
 
-function runChunk(fn: JobFn, items: unknown[]): unknown {
-  const values: unknown[] = new Array(items.length);
+/**
+ * @param {JobFn} fn
+ * @param {unknown[]} items
+ * @returns {unknown}
+ */
+function runChunk(fn, items) {
+  const values = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
-    let r: unknown;
+    let r;
     try {
       r = fn(items[i]);
     } catch (e) {
@@ -102,13 +114,14 @@ function runChunk(fn: JobFn, items: unknown[]): unknown {
   return values;
 }
 
-async function finishChunk(
-  fn: JobFn,
-  items: unknown[],
-  values: unknown[],
-  from: number,
-  first: PromiseLike<unknown>,
-): Promise<unknown> {
+/**
+ * @param {JobFn} fn
+ * @param {unknown[]} items
+ * @param {unknown[]} values
+ * @param {number} from
+ * @param {PromiseLike<unknown>} first
+ */
+async function finishChunk(fn, items, values, from, first) {
   let i = from;
   try {
     values[i] = await first;
@@ -119,42 +132,53 @@ async function finishChunk(
   return values;
 }
 
-function describeValue(v: unknown): string {
+/** @param {unknown} v */
+function describeValue(v) {
   if (v === null || v === undefined) return String(v);
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
+  if (typeof v === 'object') return `an object (${v.constructor?.name ?? 'Object'})`;
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }
 
-/** @internal */
+function abortReason() {
+  return new DOMException('The job was cancelled', 'AbortError');
+}
+
 export class WorkerRuntime {
-  readonly #port: Port;
-  readonly #canTransfer: boolean;
-  #fns: Slot[] = [];
-  #speed: number[] = [];
-  #batches: unknown[][] = [];
+  /** @type {Port} */ #port;
+  /** @type {boolean} */ #canTransfer;
+  /** @type {(JobFn | Promise<void> | LoadFailure | undefined)[]} */ #fns = [];
+  /** @type {number[]} */ #speed = [];
+  /** @type {unknown[][]} */ #batches = [];
   #pos = 2;
-  #cancelled: Set<number> | undefined;
+  /** @type {Set<number> | undefined} */ #cancelled;
   #lastSeen = -1;
-  #out: unknown[] = [MSG_RESULTS, 0];
-  #outTransfer: TransferListItem[] | undefined;
-  #outTransferAt: Map<number, TransferListItem[]> | undefined;
+  /** @type {unknown[]} */ #out = [MSG_RESULTS, 0];
+  /** @type {TransferListItem[] | undefined} */ #outTransfer;
+  /** @type {Map<number, TransferListItem[]> | undefined} */ #outTransferAt;
   #busy = 0;
   #running = false;
   #seq = -1;
-  #ac: AbortController | undefined;
+  /** @type {AbortController | undefined} */ #ac;
   #aborted = false;
   #yieldAt = 0;
   #dead = false;
 
-  constructor(port: Port, canTransfer: boolean) {
+  /**
+   * @param {Port} port
+   * @param {boolean} canTransfer
+   */
+  constructor(port, canTransfer) {
     this.#port = port;
     this.#canTransfer = canTransfer;
   }
 
-  /** Handles BATCH and CANCEL messages. */
-  onMessage(msg: unknown[]): void {
+  /**
+   * Handles BATCH and CANCEL messages.
+   * @param {unknown[]} msg
+   */
+  onMessage(msg) {
     if (msg[0] === MSG_BATCH) {
-      const defs = msg[1] as unknown[] | 0;
+      const defs = /** @type {unknown[] | 0} */ (msg[1]);
       if (defs !== 0) this.#define(defs);
       this.#batches.push(msg);
       if (!this.#running) {
@@ -162,12 +186,15 @@ export class WorkerRuntime {
         this.#drain();
       }
     } else if (msg[0] === MSG_CANCEL) {
-      this.#cancel(msg[1] as number, msg[2] as number);
+      this.#cancel(/** @type {number} */ (msg[1]), /** @type {number} */ (msg[2]));
     }
   }
 
-  /** The AbortSignal of the running job (for `jobSignal()`). */
-  signal(): AbortSignal {
+  /**
+   * The AbortSignal of the running job (for `jobSignal()`).
+   * @returns {AbortSignal}
+   */
+  signal() {
     if (this.#seq < 0) {
       throw new TypeError(
         'jobSignal() must be called while a job runs on an @aiots/executors worker (not at module top level or after the job returned)',
@@ -180,8 +207,11 @@ export class WorkerRuntime {
     return this.#ac.signal;
   }
 
-  /** The worker is about to die: send what is pending and which job was running. */
-  fatal(error: EncodedError): void {
+  /**
+   * The worker is about to die: send what is pending and which job was running.
+   * @param {Encoded} error
+   */
+  fatal(error) {
     if (this.#dead) return;
     this.#dead = true;
     try {
@@ -193,34 +223,33 @@ export class WorkerRuntime {
   }
 
   /** A requested exit: not a crash. */
-  exiting(): void {
+  exiting() {
     this.#dead = true;
   }
 
-  #define(defs: unknown[]): void {
+  /** @param {unknown[]} defs */
+  #define(defs) {
     for (let i = 0; i < defs.length; i += 4) {
-      const id = defs[i] as number;
-      const payload = defs[i + 2] as string;
-      const name = defs[i + 3] as string;
+      const id = /** @type {number} */ (defs[i]);
+      const payload = /** @type {string} */ (defs[i + 2]);
+      const name = /** @type {string} */ (defs[i + 3]);
       if (defs[i + 1] === DEF_SOURCE) {
         try {
           // Indirect eval: the function sees only the worker's globals, like a module job.
-          const fn = (0, eval)(`(${payload}\n)`) as unknown;
+          const fn = (0, eval)(`(${payload}\n)`);
           this.#fns[id] =
             typeof fn === 'function'
-              ? (fn as JobFn)
-              : new LoadFailure(
-                  runtimeError('TypeError', `The job source did not evaluate to a function (${name})`),
-                );
+              ? fn
+              : new LoadFailure(runtimeError('TypeError', `The job source did not evaluate to a function (${name})`));
         } catch (e) {
           this.#fns[id] = new LoadFailure(encodeError(e));
         }
       } else {
         this.#fns[id] = import(payload).then(
-          (ns: Record<string, unknown>) => {
+          (/** @type {Record<string, unknown>} */ ns) => {
             const fn = ns[name];
             if (typeof fn === 'function') {
-              this.#fns[id] = fn as JobFn;
+              this.#fns[id] = /** @type {JobFn} */ (fn);
               return;
             }
             const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
@@ -232,11 +261,11 @@ export class WorkerRuntime {
               ),
             );
           },
-          (e: unknown) => {
+          (/** @type {unknown} */ e) => {
             this.#fns[id] = new LoadFailure(
               runtimeError(
                 'JobModuleError',
-                `Could not load the job module ${payload}: ${(e as Error)?.message ?? String(e)}`,
+                `Could not load the job module ${payload}: ${/** @type {Error} */ (e)?.message ?? String(e)}`,
                 { module: payload },
                 e,
               ),
@@ -247,7 +276,11 @@ export class WorkerRuntime {
     }
   }
 
-  #cancel(seq: number, mode: number): void {
+  /**
+   * @param {number} seq
+   * @param {number} mode 1: skip if queued, abort if running; 0: skip if queued only
+   */
+  #cancel(seq, mode) {
     if (seq === this.#seq) {
       if (mode === 1 && !this.#aborted) {
         this.#aborted = true;
@@ -258,7 +291,7 @@ export class WorkerRuntime {
     if (seq > this.#lastSeen) (this.#cancelled ??= new Set()).add(seq);
   }
 
-  readonly #drain = (): void => {
+  #drain = () => {
     let now = performance.now();
     this.#yieldAt = now + YIELD_MS;
     for (;;) {
@@ -275,10 +308,10 @@ export class WorkerRuntime {
         setImmediate(this.#drain);
         return;
       }
-      const seq = b[pos] as number;
-      const fnId = b[pos + 1] as number;
-      const flags = b[pos + 2] as number;
-      const argc = b[pos + 3] as number;
+      const seq = /** @type {number} */ (b[pos]);
+      const fnId = /** @type {number} */ (b[pos + 1]);
+      const flags = /** @type {number} */ (b[pos + 2]);
+      const argc = /** @type {number} */ (b[pos + 3]);
       const fn = this.#fns[fnId];
       if (fn instanceof Promise) {
         // The module is still loading; come back to this same job when it is.
@@ -289,16 +322,12 @@ export class WorkerRuntime {
       const at = pos + 4;
       this.#pos = at + argc;
       this.#lastSeen = seq;
-      if (this.#cancelled !== undefined && this.#cancelled.delete(seq)) {
+      if (this.#cancelled?.delete(seq)) {
         this.#push(seq, ST_SKIPPED, undefined);
         continue;
       }
       if (fn === undefined || fn instanceof LoadFailure) {
-        this.#push(
-          seq,
-          ST_ERR,
-          fn?.error ?? runtimeError('Error', `internal: unknown job function ${fnId}`),
-        );
+        this.#push(seq, ST_ERR, fn?.error ?? runtimeError('Error', `internal: unknown job function ${fnId}`));
         continue;
       }
       if (this.#speed[fnId] !== FAST || flags & FLAG_SUSPECT) {
@@ -309,9 +338,9 @@ export class WorkerRuntime {
       this.#ac = undefined;
       this.#aborted = false;
       const t0 = now;
-      let r: unknown;
+      let r;
       try {
-        r = flags & FLAG_CHUNK ? runChunk(fn, b[at] as unknown[]) : call(fn, b, at, argc);
+        r = flags & FLAG_CHUNK ? runChunk(fn, /** @type {unknown[]} */ (b[at])) : call(fn, b, at, argc);
       } catch (e) {
         now = performance.now();
         this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
@@ -335,12 +364,24 @@ export class WorkerRuntime {
     this.#running = false;
   };
 
-  #asyncDone(seq: number, status: number, value: unknown, t0: number): void {
+  /**
+   * @param {number} seq
+   * @param {number} status
+   * @param {unknown} value
+   * @param {number} t0
+   */
+  #asyncDone(seq, status, value, t0) {
     this.#done(seq, status, value, performance.now() - t0);
     this.#drain();
   }
 
-  #done(seq: number, status: number, value: unknown, took: number): void {
+  /**
+   * @param {number} seq
+   * @param {number} status
+   * @param {unknown} value
+   * @param {number} took
+   */
+  #done(seq, status, value, took) {
     this.#seq = -1;
     this.#ac = undefined;
     this.#busy += took;
@@ -351,7 +392,7 @@ export class WorkerRuntime {
       }
       if (isTransferred(value)) {
         if (this.#canTransfer && value.transferList.length > 0) {
-          const list = value.transferList as TransferListItem[];
+          const list = [...value.transferList];
           (this.#outTransferAt ??= new Map()).set(this.#out.length, list);
           const all = (this.#outTransfer ??= []);
           for (const t of list) all.push(t);
@@ -362,13 +403,18 @@ export class WorkerRuntime {
     this.#push(seq, status, value);
   }
 
-  #push(seq: number, status: number, value: unknown): void {
+  /**
+   * @param {number} seq
+   * @param {number} status
+   * @param {unknown} value
+   */
+  #push(seq, status, value) {
     const out = this.#out;
     out.push(seq, status, value);
     if (out.length >= FLUSH_AT * 3) this.#flush();
   }
 
-  #flush(): void {
+  #flush() {
     const out = this.#out;
     if (out.length === 2) return;
     out[1] = this.#busy;
@@ -385,8 +431,12 @@ export class WorkerRuntime {
     }
   }
 
-  /** A batch failed to clone: send entry by entry, turning the ones that cannot cross into errors. */
-  #postOneByOne(out: unknown[], transferAt: Map<number, TransferListItem[]> | undefined): void {
+  /**
+   * A batch failed to clone: send entry by entry, turning the ones that cannot cross into errors.
+   * @param {unknown[]} out
+   * @param {Map<number, TransferListItem[]> | undefined} transferAt
+   */
+  #postOneByOne(out, transferAt) {
     for (let i = 2; i < out.length; i += 3) {
       const entry = [MSG_RESULTS, i === 2 ? out[1] : 0, out[i], out[i + 1], out[i + 2]];
       try {
@@ -399,7 +449,7 @@ export class WorkerRuntime {
           ST_ERR,
           runtimeError(
             'DataCloneError',
-            `The result of this job cannot be sent back: ${(e as Error)?.message ?? String(e)}. Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
+            `The result of this job cannot be sent back: ${/** @type {Error} */ (e)?.message ?? String(e)}. Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
             { argument: 'result' },
             e,
           ),
@@ -407,8 +457,4 @@ export class WorkerRuntime {
       }
     }
   }
-}
-
-function abortReason(): DOMException {
-  return new DOMException('The job was cancelled', 'AbortError');
 }

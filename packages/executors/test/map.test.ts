@@ -1,0 +1,95 @@
+import { CancelledError, createTask, sleep } from '@aiots/loop';
+import { describe, expect, test } from 'vitest';
+import { job, pools } from './helpers.ts';
+
+const sleepMs = job<[number], number>('sleepMs');
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+describe.each(pools)('%s map', (_name, Pool) => {
+  test('results come in input order whatever order the jobs finish in', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    const delays = [40, 1, 25, 0, 10, 3, 30, 2];
+    expect(await collect(pool.map(sleepMs, delays))).toEqual(delays);
+  });
+
+  test('chunksize sends items in groups and keeps the order', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    const items = Array.from({ length: 103 }, (_, i) => i);
+    expect(await collect(pool.map((x: number) => x * x, items, { chunksize: 10 }))).toEqual(items.map((x) => x * x));
+  });
+
+  test('an async iterable input works', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    async function* gen() {
+      for (let i = 0; i < 5; i++) {
+        await sleep(1);
+        yield i;
+      }
+    }
+    expect(await collect(pool.map((x: number) => `#${x}`, gen()))).toEqual(['#0', '#1', '#2', '#3', '#4']);
+  });
+
+  test('a slow consumer does not make the pool read the whole input', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    let pulls = 0;
+    let closed = false;
+    function* endless() {
+      try {
+        for (let i = 0; ; i++) {
+          pulls++;
+          yield i;
+        }
+      } finally {
+        closed = true;
+      }
+    }
+    const seen: number[] = [];
+    for await (const y of pool.map((x: number) => x + 1, endless(), { prefetch: 3 })) {
+      seen.push(y);
+      await sleep(5); // a slow consumer
+      expect(pulls).toBeLessThanOrEqual(seen.length + 3);
+      if (seen.length === 10) break;
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(closed).toBe(true);
+    expect(pulls).toBeLessThanOrEqual(13);
+    const s = pool.stats();
+    expect(s.queued + s.running).toBe(0);
+  });
+
+  test('a failing item: the results before it are yielded, then its error is thrown', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    const fail3 = (x: number) => {
+      if (x === 3) throw new RangeError(`bad ${x}`);
+      return x;
+    };
+    for (const chunksize of [1, 2]) {
+      const seen: number[] = [];
+      await expect(async () => {
+        for await (const y of pool.map(fail3, [0, 1, 2, 3, 4, 5], { chunksize })) seen.push(y);
+      }).rejects.toThrow(new RangeError('bad 3'));
+      expect(seen).toEqual([0, 1, 2]);
+    }
+  });
+
+  test('cancelling the consuming task cancels the jobs in flight', async () => {
+    await using pool = new Pool({ maxWorkers: 2, cancelGraceMs: 0 });
+    const consumer = createTask(async () => {
+      for await (const _ of pool.map(() => {
+        for (;;);
+      }, [1, 2, 3, 4])) {
+        // never reached
+      }
+    });
+    while (pool.stats().running < 2) await sleep(5);
+    consumer.cancel();
+    await expect(consumer).rejects.toSatisfy(CancelledError.is);
+    while (pool.stats().running > 0) await sleep(5);
+    expect(pool.stats()).toMatchObject({ queued: 0, running: 0, cancelled: 4 });
+  });
+});
