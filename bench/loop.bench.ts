@@ -161,7 +161,7 @@ await run(async () => {
     [
       { name: FLOOR, fn: alsFloor(N) },
       { name: 'Effect forkChild + Fiber.join', fn: effectForkJoin(N) },
-      { name: 'als.run + await each (no target)', fn: alsAwaitEach(N) },
+      { name: 'floor awaited one by one (context)', fn: alsAwaitEach(N) },
     ],
     {
       ops: N,
