@@ -50,7 +50,11 @@ function walk(v: unknown, path: string, ctx: Walk): Problem | undefined {
     for (const key of Object.keys(o)) {
       const x = (o as Record<string, unknown>)[key];
       if (typeof x === 'object' || typeof x === 'function' || typeof x === 'symbol') {
-        const p = walk(x, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, ctx);
+        const p = walk(
+          x,
+          /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+          ctx,
+        );
         if (p !== undefined) return p;
       }
     }
@@ -76,11 +80,18 @@ function walk(v: unknown, path: string, ctx: Walk): Problem | undefined {
   if (o instanceof ArrayBuffer) {
     return o.detached ? { path, what: 'a detached ArrayBuffer' } : undefined;
   }
-  if (o instanceof SharedArrayBuffer || (ArrayBuffer.isView(o) && o.buffer instanceof SharedArrayBuffer)) {
-    return ctx.shared ? undefined : { path, what: 'shared memory (a SharedArrayBuffer), which processes cannot share' };
+  if (
+    o instanceof SharedArrayBuffer ||
+    (ArrayBuffer.isView(o) && o.buffer instanceof SharedArrayBuffer)
+  ) {
+    return ctx.shared
+      ? undefined
+      : { path, what: 'shared memory (a SharedArrayBuffer), which processes cannot share' };
   }
   if (ArrayBuffer.isView(o)) {
-    return (o.buffer as ArrayBuffer).detached ? { path, what: 'a view of a detached ArrayBuffer' } : undefined;
+    return (o.buffer as ArrayBuffer).detached
+      ? { path, what: 'a view of a detached ArrayBuffer' }
+      : undefined;
   }
   if (o instanceof Date || o instanceof RegExp || o instanceof Error) return undefined;
   return tryClone(o, path);

@@ -1,4 +1,4 @@
-export { type ErrorClass } from './error-decode.ts';
+export type { ErrorClass } from './error-decode.ts';
 export {
   BrokenWorkerError,
   ClosureError,
@@ -8,10 +8,10 @@ export {
   JobModuleError,
   RemoteError,
 } from './errors.ts';
-export { type Job, type ModuleJob } from './job.ts';
-export { type MapOptions } from './map.ts';
-export { type ExecutorStats, type JobArgs, type PoolOptions, PoolExecutor } from './pool.ts';
-export { type ProcessPoolOptions, ProcessPoolExecutor } from './process-pool.ts';
-export { type ThreadPoolOptions, ThreadPoolExecutor } from './thread-pool.ts';
+export type { Job, ModuleJob } from './job.ts';
+export type { MapOptions } from './map.ts';
+export { type ExecutorStats, type JobArgs, PoolExecutor, type PoolOptions } from './pool.ts';
+export { ProcessPoolExecutor, type ProcessPoolOptions } from './process-pool.ts';
+export { ThreadPoolExecutor, type ThreadPoolOptions } from './thread-pool.ts';
 export { toThread } from './to-thread.ts';
 export { type Transferred, transfer } from './transfer.ts';

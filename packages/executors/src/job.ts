@@ -112,7 +112,11 @@ function toExpression(source: string): string {
 }
 
 /** @internal */
-export function closureError(label: string, free: readonly string[], cause?: unknown): ClosureError {
+export function closureError(
+  label: string,
+  free: readonly string[],
+  cause?: unknown,
+): ClosureError {
   const names = free.map((n) => `\`${n}\``).join(', ');
   const name = label === '(anonymous)' ? 'job' : label;
   return new ClosureError(
@@ -124,7 +128,9 @@ export function closureError(label: string, free: readonly string[], cause?: unk
 function moduleSpec(job: ModuleJob, where: string): JobSpec {
   const { module, name = 'default' } = job;
   if (typeof name !== 'string' || name === '') {
-    throw new TypeError(`${where} expected \`name\` of a module job to be an export name, got ${describe(name)}`);
+    throw new TypeError(
+      `${where} expected \`name\` of a module job to be an export name, got ${describe(name)}`,
+    );
   }
   let href: string;
   if (module instanceof URL) href = module.href;
@@ -144,7 +150,13 @@ function moduleSpec(job: ModuleJob, where: string): JobSpec {
     });
   }
   const file = href.startsWith('data:') ? 'data: URL' : href.slice(href.lastIndexOf('/') + 1);
-  const spec: JobSpec = { id: nextId++, kind: DEF_MODULE, payload: href, name, label: `${name} (${file})` };
+  const spec: JobSpec = {
+    id: nextId++,
+    kind: DEF_MODULE,
+    payload: href,
+    name,
+    label: `${name} (${file})`,
+  };
   byKey.set(key, spec);
   return spec;
 }

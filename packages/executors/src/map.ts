@@ -26,7 +26,9 @@ export class ChunkFailure {
 
 function positiveInt(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`Expected \`${name}\` to be an integer from 1 and up, got ${String(value)}`);
+    throw new TypeError(
+      `Expected \`${name}\` to be an integer from 1 and up, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -44,14 +46,18 @@ export function mapJobs<T, R>(
     throw new TypeError(`Expected ${where} options to be an object, got ${String(opts)}`);
   }
   const chunksize = opts.chunksize === undefined ? 1 : positiveInt(opts.chunksize, 'chunksize');
-  const prefetch = opts.prefetch === undefined ? maxWorkers * 2 : positiveInt(opts.prefetch, 'prefetch');
+  const prefetch =
+    opts.prefetch === undefined ? maxWorkers * 2 : positiveInt(opts.prefetch, 'prefetch');
   const source = items as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
   if (
     source === null ||
     source === undefined ||
-    (typeof source[Symbol.asyncIterator] !== 'function' && typeof source[Symbol.iterator] !== 'function')
+    (typeof source[Symbol.asyncIterator] !== 'function' &&
+      typeof source[Symbol.iterator] !== 'function')
   ) {
-    throw new TypeError(`${where} expected items to be an Iterable or AsyncIterable, got ${source === null ? 'null' : typeof source}`);
+    throw new TypeError(
+      `${where} expected items to be an Iterable or AsyncIterable, got ${source === null ? 'null' : typeof source}`,
+    );
   }
   return run(source as Iterable<T> | AsyncIterable<T>, chunksize, prefetch, submitOne, submitChunk);
 }

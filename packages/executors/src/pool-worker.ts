@@ -6,6 +6,16 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { JobFuture } from './job-future.ts';
 
+/** @internal True when `argv` (an execArgv) sets the `@aiots/source` condition. */
+export function hasSourceCondition(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--conditions=@aiots/source' || a === '-C=@aiots/source') return true;
+    if ((a === '--conditions' || a === '-C') && argv[i + 1] === '@aiots/source') return true;
+  }
+  return false;
+}
+
 /** @internal Callbacks a worker makes into its pool. */
 export interface WorkerOwner {
   _onMessage(w: PoolWorker, msg: unknown[]): void;

@@ -20,12 +20,14 @@
  * message, else its oldest unreported job: see worker-runtime.ts) fails with
  * BrokenWorkerError and every other job it held is queued again.
  */
+
+import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
-import { type Executor, type Task, createTask, getLoop } from '@aiots/loop';
+import { createTask, type Executor, getLoop, type Task } from '@aiots/loop';
 import { checkArgument } from './cloneable.ts';
-import { type EncodedError, type ErrorClass, decodeError } from './error-decode.ts';
+import { decodeError, type EncodedError, type ErrorClass } from './error-decode.ts';
 import { BrokenWorkerError, DataCloneError, ExecutorShutdownError } from './errors.ts';
-import { type Job, type JobSpec, closureError, resolveJob } from './job.ts';
+import { closureError, type Job, type JobSpec, resolveJob } from './job.ts';
 import { JobFuture } from './job-future.ts';
 import { ChunkFailure, type MapOptions, mapJobs } from './map.ts';
 import type { PoolWorker, WorkerOwner } from './pool-worker.ts';
@@ -33,20 +35,18 @@ import {
   DEF_SOURCE,
   FLAG_CHUNK,
   FLAG_SUSPECT,
+  isTransferred,
   MSG_BATCH,
   MSG_CANCEL,
   MSG_FATAL,
   MSG_READY,
   MSG_RESULTS,
-  ST_ERR,
   ST_OK,
   ST_PARTIAL,
   ST_SKIPPED,
   ST_STARTED,
-  isTransferred,
 } from './protocol.js';
 import type { Transferred } from './transfer.ts';
-import { availableParallelism } from 'node:os';
 
 const TARGET_MS = 2;
 const MAX_WINDOW = 1024;
@@ -98,7 +98,8 @@ function checkInt(value: unknown, name: string, min: number, allowInfinity = fal
     value < min ||
     (!Number.isInteger(value) && !(allowInfinity && value === Number.POSITIVE_INFINITY))
   ) {
-    const got = typeof value === 'number' ? String(value) : `${typeof value} ${JSON.stringify(value)}`;
+    const got =
+      typeof value === 'number' ? String(value) : `${typeof value} ${JSON.stringify(value)}`;
     throw new TypeError(
       `Expected \`${name}\` to be an integer from ${min} and up${allowInfinity ? ' (or Infinity)' : ''}, got ${got}`,
     );
@@ -150,13 +151,20 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     }
     this.#kind = kind;
     this.#maxWorkers =
-      opts.maxWorkers === undefined ? availableParallelism() : checkInt(opts.maxWorkers, 'maxWorkers', 1);
+      opts.maxWorkers === undefined
+        ? availableParallelism()
+        : checkInt(opts.maxWorkers, 'maxWorkers', 1);
     this.#idleTimeoutMs =
-      opts.idleTimeoutMs === undefined ? 30_000 : checkInt(opts.idleTimeoutMs, 'idleTimeoutMs', 0, true);
-    this.#graceMs = opts.cancelGraceMs === undefined ? 100 : checkInt(opts.cancelGraceMs, 'cancelGraceMs', 0);
+      opts.idleTimeoutMs === undefined
+        ? 30_000
+        : checkInt(opts.idleTimeoutMs, 'idleTimeoutMs', 0, true);
+    this.#graceMs =
+      opts.cancelGraceMs === undefined ? 100 : checkInt(opts.cancelGraceMs, 'cancelGraceMs', 0);
     if (opts.errorClasses !== undefined) {
       if (!Array.isArray(opts.errorClasses)) {
-        throw new TypeError(`Expected \`errorClasses\` to be an array of Error classes, got ${typeof opts.errorClasses}`);
+        throw new TypeError(
+          `Expected \`errorClasses\` to be an array of Error classes, got ${typeof opts.errorClasses}`,
+        );
       }
       this.#errorClasses = new Map(opts.errorClasses.map((c) => [c.name, c]));
     }
@@ -176,7 +184,11 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
   }
 
   /** @internal Throws when this pool cannot move `list` (processes move only ArrayBuffers). */
-  protected _checkTransferList(_list: readonly TransferListItem[], _index: number, _where: string): void {}
+  protected _checkTransferList(
+    _list: readonly TransferListItem[],
+    _index: number,
+    _where: string,
+  ): void {}
 
   /**
    * Runs `job(...args)` on a worker and returns its Task. The job is a self-contained function
@@ -212,7 +224,10 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     if (this.#shutdown) throw this.#shutdownError(where);
     const spec = resolveJob(job, where);
     const fut = this.#makeJob(spec, args as unknown[], false, where);
-    return createTask(() => fut as unknown as Promise<Awaited<R>>, { name: spec.label, eager: true });
+    return createTask(() => fut as unknown as Promise<Awaited<R>>, {
+      name: spec.label,
+      eager: true,
+    });
   }
 
   /**
@@ -253,12 +268,18 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
       (item) => {
         if (this.#shutdown) throw this.#shutdownError(where);
         const fut = this.#makeJob(spec, [item], false, where);
-        return createTask(() => fut as unknown as Promise<Awaited<R>>, { name: spec.label, eager: true });
+        return createTask(() => fut as unknown as Promise<Awaited<R>>, {
+          name: spec.label,
+          eager: true,
+        });
       },
       (chunk) => {
         if (this.#shutdown) throw this.#shutdownError(where);
         const fut = this.#makeJob(spec, [chunk], true, where);
-        return createTask(() => fut as unknown as Promise<unknown>, { name: spec.label, eager: true });
+        return createTask(() => fut as unknown as Promise<unknown>, {
+          name: spec.label,
+          eager: true,
+        });
       },
     );
   }
@@ -373,7 +394,8 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
       if (typeof a !== 'object' || a === null) {
-        if (typeof a === 'function' || typeof a === 'symbol') checkArgument(a, i, where, this._sharesMemory);
+        if (typeof a === 'function' || typeof a === 'symbol')
+          checkArgument(a, i, where, this._sharesMemory);
         continue;
       }
       if (isTransferred(a)) {
@@ -542,7 +564,9 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
         }
       }
       if ((best === undefined || bestLoad > 0) && this.#workers.length < this.#maxWorkers) {
-        best = this.#startWorker();
+        const started = this.#startWorker();
+        if (started === undefined) break;
+        best = started;
         withRoom++;
       }
       if (best === undefined) break;
@@ -559,14 +583,29 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     }
   }
 
-  #startWorker(): PoolWorker {
-    const w = this._spawn(this.#workerSeq++);
+  #startWorker(): PoolWorker | undefined {
+    let w: PoolWorker;
+    try {
+      w = this._spawn(this.#workerSeq++);
+    } catch (cause) {
+      // Nothing can run without a worker: fail the queue now rather than retry forever.
+      this.#failQueue(
+        new BrokenWorkerError(
+          `${this.#kind} could not start a worker: ${(cause as Error)?.message ?? String(cause)}`,
+          {
+            cause,
+          },
+        ),
+      );
+      return undefined;
+    }
     this.#workers.push(w);
     return w;
   }
 
   #assign(w: PoolWorker, n: number): void {
-    const out = (w.out ??= [MSG_BATCH, 0]);
+    if (w.out === undefined) w.out = [MSG_BATCH, 0];
+    const out = w.out;
     if (w.inflight === 0 && !w.refed) {
       w.refed = true;
       w.setRef(true);
@@ -584,7 +623,8 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
       const spec = job.spec;
       if (w.known[spec.id] !== true) {
         w.known[spec.id] = true;
-        (w.defs ??= []).push(spec.id, spec.kind, spec.payload, spec.name);
+        if (w.defs === undefined) w.defs = [];
+        w.defs.push(spec.id, spec.kind, spec.payload, spec.name);
       }
       const seq = w.nextSeq++;
       job.seq = seq;
@@ -592,11 +632,16 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
       w.jobs.push(job);
       w.outCount++;
       const args = job.args as unknown[];
-      out.push(seq, spec.id, (job.chunk ? FLAG_CHUNK : 0) | (job.suspect ? FLAG_SUSPECT : 0), args.length);
+      out.push(
+        seq,
+        spec.id,
+        (job.chunk ? FLAG_CHUNK : 0) | (job.suspect ? FLAG_SUSPECT : 0),
+        args.length,
+      );
       for (let i = 0; i < args.length; i++) out.push(args[i]);
       if (job.transfer !== undefined) {
-        const all = (w.outTransfer ??= []);
-        for (const t of job.transfer) all.push(t);
+        if (w.outTransfer === undefined) w.outTransfer = [];
+        for (const t of job.transfer) w.outTransfer.push(t);
       }
     }
   }
@@ -630,14 +675,27 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
   }
 
   /** A batch would not clone (the submit-time check missed something): find the culprits. */
-  #flushOneByOne(w: PoolWorker, first: number, defs: unknown[] | undefined, batchError: unknown): void {
+  #flushOneByOne(
+    w: PoolWorker,
+    first: number,
+    defs: unknown[] | undefined,
+    batchError: unknown,
+  ): void {
     const batch = w.jobs.splice(first);
     let pendingDefs = defs;
     for (const job of batch) {
       if (job === undefined) continue;
       const args = job.args as unknown[];
       const flags = (job.chunk ? FLAG_CHUNK : 0) | (job.suspect ? FLAG_SUSPECT : 0);
-      const msg: unknown[] = [MSG_BATCH, pendingDefs ?? 0, job.seq, job.spec.id, flags, args.length, ...args];
+      const msg: unknown[] = [
+        MSG_BATCH,
+        pendingDefs ?? 0,
+        job.seq,
+        job.spec.id,
+        flags,
+        args.length,
+        ...args,
+      ];
       try {
         w.post(msg, job.transfer);
         pendingDefs = undefined;
@@ -694,7 +752,10 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     if (count > 0) {
       const avg = (msg[1] as number) / count;
       w.avgMs = w.avgMs < 0 ? avg : w.avgMs * 0.7 + avg * 0.3;
-      w.window = Math.max(1, Math.min(MAX_WINDOW, Math.floor(TARGET_MS / Math.max(w.avgMs, 0.001))));
+      w.window = Math.max(
+        1,
+        Math.min(MAX_WINDOW, Math.floor(TARGET_MS / Math.max(w.avgMs, 0.001))),
+      );
     }
     if (w.inflight === 0 && w.out === undefined) this.#becameIdle(w);
     if (this.#queued > 0) this.#pump();
@@ -771,7 +832,8 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     let culprit = -1;
     let unexplained = false;
     if (w.fatal) culprit = w.fatalSeq;
-    else if (head !== undefined && (reason === 'cancel' || w.startedSeq === head.seq)) culprit = head.seq;
+    else if (head !== undefined && (reason === 'cancel' || w.startedSeq === head.seq))
+      culprit = head.seq;
     else unexplained = died && w.ready && head !== undefined;
     let broken: BrokenWorkerError | undefined;
     const requeue: JobFuture<unknown>[] = [];
@@ -857,16 +919,28 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     }
     const e = w.error as { code?: string } | undefined;
     if (e?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      return new BrokenWorkerError(`${noun} running this job ran out of memory (its resourceLimits) and was replaced`, opts);
+      return new BrokenWorkerError(
+        `${noun} running this job ran out of memory (its resourceLimits) and was replaced`,
+        opts,
+      );
     }
     if (signal !== null) {
-      return new BrokenWorkerError(`${noun} running this job was killed by ${signal} and was replaced`, opts);
+      return new BrokenWorkerError(
+        `${noun} running this job was killed by ${signal} and was replaced`,
+        opts,
+      );
     }
     if (w.fatalCause !== undefined) {
       const c = w.fatalCause as Error;
-      const what = (c as { exitCode?: number }).exitCode !== undefined ? c.message : `threw an uncaught ${c?.name ?? 'error'} (from a timer or callback): ${c?.message ?? String(c)}`;
+      const what =
+        (c as { exitCode?: number }).exitCode !== undefined
+          ? c.message
+          : `threw an uncaught ${c?.name ?? 'error'} (from a timer or callback): ${c?.message ?? String(c)}`;
       return new BrokenWorkerError(`${noun} running this job died: ${what}; it was replaced`, opts);
     }
-    return new BrokenWorkerError(`${noun} running this job exited with code ${code} and was replaced`, opts);
+    return new BrokenWorkerError(
+      `${noun} running this job exited with code ${code} and was replaced`,
+      opts,
+    );
   }
 }

@@ -1,9 +1,9 @@
-import type { TransferListItem } from 'node:worker_threads';
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TransferListItem } from 'node:worker_threads';
 import { DataCloneError } from './errors.ts';
-import { type PoolOptions, PoolExecutor } from './pool.ts';
-import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
+import { PoolExecutor, type PoolOptions } from './pool.ts';
+import { hasSourceCondition, PoolWorker, type WorkerOwner } from './pool-worker.ts';
 import { MSG_EXIT } from './protocol.js';
 
 const fromSource = import.meta.url.endsWith('.ts');
@@ -25,7 +25,7 @@ class ProcessWorker extends PoolWorker {
   constructor(owner: WorkerOwner, index: number, opts: ProcessPoolOptions) {
     super(index);
     const execArgv = [...(opts.execArgv ?? process.execArgv)];
-    if (fromSource) execArgv.push('--conditions=@aiots/source');
+    if (fromSource && !hasSourceCondition(execArgv)) execArgv.push('--conditions=@aiots/source');
     const child = fork(entry, [], {
       serialization: 'advanced',
       execArgv,
@@ -95,7 +95,9 @@ export class ProcessPoolExecutor extends PoolExecutor {
   constructor(opts: ProcessPoolOptions = {}) {
     super('ProcessPoolExecutor', opts);
     if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
-      throw new TypeError(`Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`);
+      throw new TypeError(
+        `Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`,
+      );
     }
     this.#opts = { ...opts };
   }
@@ -111,7 +113,11 @@ export class ProcessPoolExecutor extends PoolExecutor {
   }
 
   /** @internal */
-  protected override _checkTransferList(list: readonly TransferListItem[], index: number, where: string): void {
+  protected override _checkTransferList(
+    list: readonly TransferListItem[],
+    index: number,
+    where: string,
+  ): void {
     for (const t of list) {
       if (!(t instanceof ArrayBuffer)) {
         throw new DataCloneError(

@@ -66,5 +66,9 @@ export const TRANSFER_KEY = Symbol.for('aiots.executors.transfer');
  * @returns {v is { value: unknown; transferList: readonly import('node:worker_threads').TransferListItem[] }}
  */
 export function isTransferred(v) {
-  return typeof v === 'object' && v !== null && /** @type {Record<symbol, unknown>} */ (v)[TRANSFER_KEY] === true;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    /** @type {Record<symbol, unknown>} */ (v)[TRANSFER_KEY] === true
+  );
 }

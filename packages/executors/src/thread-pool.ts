@@ -1,13 +1,17 @@
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
-import { type PoolOptions, PoolExecutor } from './pool.ts';
-import { PoolWorker, type WorkerOwner } from './pool-worker.ts';
+import { PoolExecutor, type PoolOptions } from './pool.ts';
+import { hasSourceCondition, PoolWorker, type WorkerOwner } from './pool-worker.ts';
 
 // The entry is thread-worker.js next to this module, in src/ as in dist/ (worker-side files are
 // JavaScript: see protocol.js). Run from sources (`--conditions=@aiots/source`), workers get
 // the same condition, so job modules resolve `@aiots/*` to sources too.
-const fromSource = import.meta.url.endsWith('.ts');
 const entry = new URL('./thread-worker.js', import.meta.url);
-const execArgv = fromSource ? [...process.execArgv, '--conditions=@aiots/source'] : undefined;
+// Workers inherit this thread's execArgv unless given one, and refuse per-process flags
+// (--expose-gc…) when given one: pass one only when the condition is missing.
+const execArgv =
+  import.meta.url.endsWith('.ts') && !hasSourceCondition(process.execArgv)
+    ? ['--conditions=@aiots/source']
+    : undefined;
 
 /** Options of `ThreadPoolExecutor`. */
 export interface ThreadPoolOptions extends PoolOptions {
@@ -86,8 +90,13 @@ export class ThreadPoolExecutor extends PoolExecutor {
    */
   constructor(opts: ThreadPoolOptions = {}) {
     super('ThreadPoolExecutor', opts);
-    if (opts.resourceLimits !== undefined && (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)) {
-      throw new TypeError(`Expected \`resourceLimits\` to be an object, got ${String(opts.resourceLimits)}`);
+    if (
+      opts.resourceLimits !== undefined &&
+      (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)
+    ) {
+      throw new TypeError(
+        `Expected \`resourceLimits\` to be an object, got ${String(opts.resourceLimits)}`,
+      );
     }
     if (opts.name !== undefined && typeof opts.name !== 'string') {
       throw new TypeError(`Expected \`name\` to be a string, got ${typeof opts.name}`);

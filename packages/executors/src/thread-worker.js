@@ -10,7 +10,10 @@ import { WorkerRuntime } from './worker-runtime.js';
 const port = parentPort;
 if (port === null) throw new Error('thread-worker.js must be started by ThreadPoolExecutor');
 
-const runtime = new WorkerRuntime({ post: (msg, transfer) => port.postMessage(msg, transfer) }, true);
+const runtime = new WorkerRuntime(
+  { post: (msg, transfer) => port.postMessage(msg, transfer) },
+  true,
+);
 /** @type {Record<symbol, unknown>} */ (globalThis)[RUNTIME_KEY] = runtime;
 
 port.on('message', (/** @type {unknown[]} */ msg) => {

@@ -1,4 +1,4 @@
-import { type Task, getLoop, setDefaultExecutorFactory } from '@aiots/loop';
+import { getLoop, setDefaultExecutorFactory, type Task } from '@aiots/loop';
 import type { Job } from './job.ts';
 import type { JobArgs } from './pool.ts';
 import { ThreadPoolExecutor } from './thread-pool.ts';
@@ -29,6 +29,11 @@ setDefaultExecutorFactory(() => new ThreadPoolExecutor({ name: 'asyncio' }));
  * console.log(hash); // 2cf24dba
  * ```
  */
-export function toThread<A extends unknown[], R>(job: Job<A, R>, ...args: JobArgs<A>): Task<Awaited<R>> {
-  return getLoop().runInExecutor(null, job as never, ...(args as never[])) as unknown as Task<Awaited<R>>;
+export function toThread<A extends unknown[], R>(
+  job: Job<A, R>,
+  ...args: JobArgs<A>
+): Task<Awaited<R>> {
+  return getLoop().runInExecutor(null, job as never, ...(args as never[])) as unknown as Task<
+    Awaited<R>
+  >;
 }

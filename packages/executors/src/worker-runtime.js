@@ -19,6 +19,7 @@ import {
   DEF_SOURCE,
   FLAG_CHUNK,
   FLAG_SUSPECT,
+  isTransferred,
   MSG_BATCH,
   MSG_CANCEL,
   MSG_FATAL,
@@ -28,7 +29,6 @@ import {
   ST_PARTIAL,
   ST_SKIPPED,
   ST_STARTED,
-  isTransferred,
 } from './protocol.js';
 
 /** @typedef {import('./error-encode.js').Encoded} Encoded */
@@ -235,12 +235,20 @@ export class WorkerRuntime {
       const name = /** @type {string} */ (defs[i + 3]);
       if (defs[i + 1] === DEF_SOURCE) {
         try {
-          // Indirect eval: the function sees only the worker's globals, like a module job.
+          // Indirect eval: the function sees only the worker's globals, like a module job;
+          // evaluating the source it was sent is what a function job is.
+          // biome-ignore lint/security/noGlobalEval: see above.
+          // biome-ignore lint/complexity/noCommaOperator: (0, eval) makes the eval indirect.
           const fn = (0, eval)(`(${payload}\n)`);
           this.#fns[id] =
             typeof fn === 'function'
               ? fn
-              : new LoadFailure(runtimeError('TypeError', `The job source did not evaluate to a function (${name})`));
+              : new LoadFailure(
+                  runtimeError(
+                    'TypeError',
+                    `The job source did not evaluate to a function (${name})`,
+                  ),
+                );
         } catch (e) {
           this.#fns[id] = new LoadFailure(encodeError(e));
         }
@@ -288,7 +296,10 @@ export class WorkerRuntime {
       }
       return;
     }
-    if (seq > this.#lastSeen) (this.#cancelled ??= new Set()).add(seq);
+    if (seq > this.#lastSeen) {
+      if (this.#cancelled === undefined) this.#cancelled = new Set();
+      this.#cancelled.add(seq);
+    }
   }
 
   #drain = () => {
@@ -327,7 +338,11 @@ export class WorkerRuntime {
         continue;
       }
       if (fn === undefined || fn instanceof LoadFailure) {
-        this.#push(seq, ST_ERR, fn?.error ?? runtimeError('Error', `internal: unknown job function ${fnId}`));
+        this.#push(
+          seq,
+          ST_ERR,
+          fn?.error ?? runtimeError('Error', `internal: unknown job function ${fnId}`),
+        );
         continue;
       }
       if (this.#speed[fnId] !== FAST || flags & FLAG_SUSPECT) {
@@ -340,7 +355,10 @@ export class WorkerRuntime {
       const t0 = now;
       let r;
       try {
-        r = flags & FLAG_CHUNK ? runChunk(fn, /** @type {unknown[]} */ (b[at])) : call(fn, b, at, argc);
+        r =
+          flags & FLAG_CHUNK
+            ? runChunk(fn, /** @type {unknown[]} */ (b[at]))
+            : call(fn, b, at, argc);
       } catch (e) {
         now = performance.now();
         this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
@@ -393,9 +411,10 @@ export class WorkerRuntime {
       if (isTransferred(value)) {
         if (this.#canTransfer && value.transferList.length > 0) {
           const list = [...value.transferList];
-          (this.#outTransferAt ??= new Map()).set(this.#out.length, list);
-          const all = (this.#outTransfer ??= []);
-          for (const t of list) all.push(t);
+          if (this.#outTransferAt === undefined) this.#outTransferAt = new Map();
+          this.#outTransferAt.set(this.#out.length, list);
+          if (this.#outTransfer === undefined) this.#outTransfer = [];
+          for (const t of list) this.#outTransfer.push(t);
         }
         value = value.value;
       }

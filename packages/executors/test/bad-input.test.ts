@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import {
   ClosureError,
   DataCloneError,
@@ -8,7 +9,6 @@ import {
   ThreadPoolExecutor,
   transfer,
 } from '@aiots/executors';
-import type { MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { job, jobsModule, pools } from './helpers.ts';
 
@@ -20,10 +20,14 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
   afterAll(() => pool.shutdown());
 
   test('maxWorkers and the other options must be in range', () => {
-    expect(() => new Pool({ maxWorkers: 0 })).toThrow(new TypeError('Expected `maxWorkers` to be an integer from 1 and up, got 0'));
+    expect(() => new Pool({ maxWorkers: 0 })).toThrow(
+      new TypeError('Expected `maxWorkers` to be an integer from 1 and up, got 0'),
+    );
     expect(() => new Pool({ maxWorkers: 1.5 })).toThrow(/`maxWorkers`.*got 1.5/);
     expect(() => new Pool({ maxWorkers: '2' as never })).toThrow(/`maxWorkers`.*got string "2"/);
-    expect(() => new Pool({ cancelGraceMs: -1 })).toThrow(/`cancelGraceMs` to be an integer from 0 and up, got -1/);
+    expect(() => new Pool({ cancelGraceMs: -1 })).toThrow(
+      /`cancelGraceMs` to be an integer from 0 and up, got -1/,
+    );
     expect(() => new Pool({ idleTimeoutMs: Number.NaN } as never)).toThrow(/`idleTimeoutMs`/);
   });
 
@@ -35,8 +39,12 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
   });
 
   test('a job that is neither a function nor { module, name } is a TypeError', () => {
-    expect(() => pool.submit(42 as never)).toThrow(/expected a job: a self-contained function or \{ module, name \}, got number 42/);
-    expect(() => pool.submit({ module: './jobs.ts' })).toThrow(/expected `module` to be a URL or an absolute path, got string "\.\/jobs\.ts"/);
+    expect(() => pool.submit(42 as never)).toThrow(
+      /expected a job: a self-contained function or \{ module, name \}, got number 42/,
+    );
+    expect(() => pool.submit({ module: './jobs.ts' })).toThrow(
+      /expected `module` to be a URL or an absolute path, got string "\.\/jobs\.ts"/,
+    );
     expect(() => pool.submit(Math.max)).toThrow(/built-in or bound function max/);
     expect(() => transfer({ a: 1 })).toThrow(/expects an ArrayBuffer, a typed array or a DataView/);
   });
@@ -48,22 +56,32 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
       pool.submit({ module: missing, name: 'x' });
     } catch (e) {
       expect((e as JobModuleError).module).toBe(missing.href);
-      expect((e as Error).message).toMatch(/Cannot find the job module .*missing\.ts: expected an existing file/);
+      expect((e as Error).message).toMatch(
+        /Cannot find the job module .*missing\.ts: expected an existing file/,
+      );
     }
   });
 
   test('a module that fails to load fails the job with JobModuleError and its cause', async () => {
-    const err = (await pool.submit({ module: 'data:text/javascript,export default (', name: 'default' }).catch((e: unknown) => e)) as JobModuleError;
+    const err = (await pool
+      .submit({ module: 'data:text/javascript,export default (', name: 'default' })
+      .catch((e: unknown) => e)) as JobModuleError;
     expect(JobModuleError.is(err)).toBe(true);
     expect(err.cause).toBeInstanceOf(SyntaxError);
   });
 
   test('an export that is missing or not a function fails the job with JobExportError', async () => {
-    const notFn = (await pool.submit(job('notAFunction')).catch((e: unknown) => e)) as JobExportError;
+    const notFn = (await pool
+      .submit(job('notAFunction'))
+      .catch((e: unknown) => e)) as JobExportError;
     expect(JobExportError.is(notFn)).toBe(true);
     expect(notFn.exportName).toBe('notAFunction');
-    expect(notFn.message).toMatch(/to export a function named "notAFunction", got number 42; its function exports are: .*add/);
-    const missing = (await pool.submit({ module: jobsModule, name: 'nope' }).catch((e: unknown) => e)) as JobExportError;
+    expect(notFn.message).toMatch(
+      /to export a function named "notAFunction", got number 42; its function exports are: .*add/,
+    );
+    const missing = (await pool
+      .submit({ module: jobsModule, name: 'nope' })
+      .catch((e: unknown) => e)) as JobExportError;
     expect(missing.message).toMatch(/named "nope", got undefined/);
     expect(await pool.submit(job<[number, number], number>('add'), 1, 2)).toBe(3); // the worker is fine
   });
@@ -78,7 +96,9 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
     })();
     expect(DataCloneError.is(err)).toBe(true);
     expect(err?.argument).toBe('args[1].nested.cb');
-    expect(err?.message).toMatch(/^Argument 1 of \w+\.submit\(\) cannot be sent to a worker: expected data .*, got a function \(cb\) at args\[1\]\.nested\.cb$/);
+    expect(err?.message).toMatch(
+      /^Argument 1 of \w+\.submit\(\) cannot be sent to a worker: expected data .*, got a function \(cb\) at args\[1\]\.nested\.cb$/,
+    );
     expect(() => pool.submit((s: symbol) => s, Symbol('s'))).toThrow(/got a symbol/);
     err = (() => {
       try {
@@ -95,7 +115,9 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
   });
 
   test('a result that cannot be cloned fails the job with DataCloneError', async () => {
-    const err = (await pool.submit(job<[], () => void>('returnFunction')).catch((e: unknown) => e)) as DataCloneError;
+    const err = (await pool
+      .submit(job<[], () => void>('returnFunction'))
+      .catch((e: unknown) => e)) as DataCloneError;
     expect(DataCloneError.is(err)).toBe(true);
     expect(err.argument).toBe('result');
     expect(err.message).toMatch(/The result of this job cannot be sent back/);
@@ -115,7 +137,9 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
     expect(ClosureError.is(err)).toBe(true);
     expect(err?.identifiers).toEqual(['factor', 'offset']);
     expect(err?.message).toMatch(/uses `factor`, `offset`, which are defined outside it/);
-    expect(err?.message).toMatch(/submit \{ module: new URL\('\.\/jobs\.ts', import\.meta\.url\), name: 'job' \}/);
+    expect(err?.message).toMatch(
+      /submit \{ module: new URL\('\.\/jobs\.ts', import\.meta\.url\), name: 'job' \}/,
+    );
   });
 
   test('what a closure check cannot see is explained when the worker hits it', async () => {
@@ -133,8 +157,12 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
   });
 
   test('map options must be positive integers', () => {
-    expect(() => pool.map((x: number) => x, [1], { chunksize: 0 })).toThrow(/`chunksize` to be an integer from 1 and up, got 0/);
-    expect(() => pool.map((x: number) => x, 5 as never)).toThrow(/expected items to be an Iterable or AsyncIterable, got number/);
+    expect(() => pool.map((x: number) => x, [1], { chunksize: 0 })).toThrow(
+      /`chunksize` to be an integer from 1 and up, got 0/,
+    );
+    expect(() => pool.map((x: number) => x, 5 as never)).toThrow(
+      /expected items to be an Iterable or AsyncIterable, got number/,
+    );
   });
 });
 
@@ -142,9 +170,13 @@ declare const onlyOnMain: number;
 
 test('a process pool refuses shared memory and ports', async () => {
   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
-  expect(() => pool.submit((a: Int32Array) => a, new Int32Array(new SharedArrayBuffer(4)))).toThrow(/SharedArrayBuffer/);
+  expect(() => pool.submit((a: Int32Array) => a, new Int32Array(new SharedArrayBuffer(4)))).toThrow(
+    /SharedArrayBuffer/,
+  );
   const { port1, port2 } = new MessageChannel();
-  expect(() => pool.submit((p: unknown) => p, transfer(port1, [port1]))).toThrow(/can move only ArrayBuffers, got MessagePort/);
+  expect(() => pool.submit((p: unknown) => p, transfer(port1, [port1]))).toThrow(
+    /can move only ArrayBuffers, got MessagePort/,
+  );
   port1.close();
   port2.close();
 });
@@ -153,10 +185,13 @@ test('a thread pool can transfer a MessagePort', async () => {
   await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
   const { port1, port2 } = new MessageChannel();
   const reply = new Promise((resolve) => port1.once('message', resolve));
-  await pool.submit((p: MessagePort) => {
-    p.postMessage('hello from the worker');
-    p.close();
-  }, transfer(port2, [port2]));
+  await pool.submit(
+    (p: MessagePort) => {
+      p.postMessage('hello from the worker');
+      p.close();
+    },
+    transfer(port2, [port2]),
+  );
   expect(await reply).toBe('hello from the worker');
   port1.close();
 });

@@ -1,5 +1,13 @@
 import { ThreadPoolExecutor } from '@aiots/executors';
-import { CancelledError, TimeoutError, createTask, sleep, taskGroup, timeout, waitFor } from '@aiots/loop';
+import {
+  CancelledError,
+  createTask,
+  sleep,
+  TimeoutError,
+  taskGroup,
+  timeout,
+  waitFor,
+} from '@aiots/loop';
 import { describe, expect, test } from 'vitest';
 import { alive, job, pools } from './helpers.ts';
 
@@ -24,7 +32,9 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
     await until(() => pool.stats().running === 1);
     expect(pool.stats().queued).toBe(1);
     queued.cancel('not needed');
-    await expect(queued).rejects.toSatisfy((e) => CancelledError.is(e) && (e as Error).message === 'not needed');
+    await expect(queued).rejects.toSatisfy(
+      (e) => CancelledError.is(e) && (e as Error).message === 'not needed',
+    );
     expect(pool.stats()).toMatchObject({ queued: 0, running: 1, cancelled: 1 });
     first.cancel();
     await expect(first).rejects.toSatisfy(CancelledError.is);

@@ -1,14 +1,23 @@
-import { BrokenWorkerError, type ProcessPoolExecutor, type ThreadPoolExecutor } from '@aiots/executors';
+import {
+  BrokenWorkerError,
+  type ProcessPoolExecutor,
+  type ThreadPoolExecutor,
+} from '@aiots/executors';
 import { expect } from 'vitest';
 import { crashyModule } from './helpers.ts';
 
-export const work = { module: crashyModule, name: 'work' } as { module: URL; name: string; __signature?: (i: number, mode: string) => number };
+export const work = { module: crashyModule, name: 'work' } as {
+  module: URL;
+  name: string;
+  __signature?: (i: number, mode: string) => number;
+};
 
 /** 10,000 jobs; one in a hundred crashes its worker, the modes taking turns. */
 export function plan(modes: string[]): string[] {
   const out: string[] = [];
   let k = 0;
-  for (let i = 0; i < 10_000; i++) out.push(i % 100 === 37 ? (modes[k++ % modes.length] as string) : 'ok');
+  for (let i = 0; i < 10_000; i++)
+    out.push(i % 100 === 37 ? (modes[k++ % modes.length] as string) : 'ok');
   return out;
 }
 
@@ -40,7 +49,10 @@ export async function runCrashes(pool: ThreadPoolExecutor | ProcessPoolExecutor,
   return seen;
 }
 
-export function expectHealthy(pool: ThreadPoolExecutor | ProcessPoolExecutor, crashes: number): void {
+export function expectHealthy(
+  pool: ThreadPoolExecutor | ProcessPoolExecutor,
+  crashes: number,
+): void {
   const s = pool.stats();
   expect(s.completed).toBe(10_000 - crashes);
   expect(s.failed).toBe(crashes);
@@ -50,4 +62,3 @@ export function expectHealthy(pool: ThreadPoolExecutor | ProcessPoolExecutor, cr
   expect(s.crashed).toBeGreaterThanOrEqual(crashes);
   expect(s.workers).toBeLessThanOrEqual(2);
 }
-

@@ -4,13 +4,26 @@ export const jobsModule = new URL('./fixtures/jobs.ts', import.meta.url);
 export const crashyModule = new URL('./fixtures/crashy.mjs', import.meta.url);
 
 /** Both pool kinds, for `describe.each`. */
-export const pools: Array<[string, new (opts?: { maxWorkers?: number; cancelGraceMs?: number; errorClasses?: never[] }) => PoolExecutor]> = [
+export const pools: Array<
+  [
+    string,
+    new (opts?: {
+      maxWorkers?: number;
+      cancelGraceMs?: number;
+      errorClasses?: never[];
+    }) => PoolExecutor,
+  ]
+> = [
   ['ThreadPoolExecutor', ThreadPoolExecutor],
   ['ProcessPoolExecutor', ProcessPoolExecutor],
 ];
 
 export function job<A extends unknown[], R>(name: string) {
-  return { module: jobsModule, name } as { module: URL; name: string; __signature?: (...a: A) => R };
+  return { module: jobsModule, name } as {
+    module: URL;
+    name: string;
+    __signature?: (...a: A) => R;
+  };
 }
 
 /** True while a process with this pid exists. */

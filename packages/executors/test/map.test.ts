@@ -20,7 +20,9 @@ describe.each(pools)('%s map', (_name, Pool) => {
   test('chunksize sends items in groups and keeps the order', async () => {
     await using pool = new Pool({ maxWorkers: 2 });
     const items = Array.from({ length: 103 }, (_, i) => i);
-    expect(await collect(pool.map((x: number) => x * x, items, { chunksize: 10 }))).toEqual(items.map((x) => x * x));
+    expect(await collect(pool.map((x: number) => x * x, items, { chunksize: 10 }))).toEqual(
+      items.map((x) => x * x),
+    );
   });
 
   test('an async iterable input works', async () => {
@@ -31,7 +33,13 @@ describe.each(pools)('%s map', (_name, Pool) => {
         yield i;
       }
     }
-    expect(await collect(pool.map((x: number) => `#${x}`, gen()))).toEqual(['#0', '#1', '#2', '#3', '#4']);
+    expect(await collect(pool.map((x: number) => `#${x}`, gen()))).toEqual([
+      '#0',
+      '#1',
+      '#2',
+      '#3',
+      '#4',
+    ]);
   });
 
   test('a slow consumer does not make the pool read the whole input', async () => {

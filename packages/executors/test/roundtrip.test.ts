@@ -23,19 +23,28 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
       re: /x+/g,
     };
     expect(await pool.submit((v: typeof value) => v, value)).toEqual(value);
-    expect(await pool.submit((a: number, b: string, c: boolean) => [a, b, c], 1, 'two', true)).toEqual([1, 'two', true]);
+    expect(
+      await pool.submit((a: number, b: string, c: boolean) => [a, b, c], 1, 'two', true),
+    ).toEqual([1, 'two', true]);
   });
 
   test('a module job runs a named export of a .ts module, and its default export', async () => {
     expect(await pool.submit(job<[number, number], number>('add'), 2, 3)).toBe(5);
     expect(await pool.submit({ module: jobsModule }, 41)).toBe(42);
     expect(await pool.submit({ module: jobsModule.pathname, name: 'add' }, 1, 1)).toBe(2);
-    expect(await pool.submit({ module: 'data:text/javascript,export const twice = (x) => x * 2;', name: 'twice' }, 4)).toBe(8);
+    expect(
+      await pool.submit(
+        { module: 'data:text/javascript,export const twice = (x) => x * 2;', name: 'twice' },
+        4,
+      ),
+    ).toBe(8);
   });
 
   test('async job functions run, and may import built-in modules', async () => {
     // Made from text because vitest rewrites import() in test files (the closure check
     // rightly rejects its __vite_ssr_dynamic_import__).
+    // biome-ignore lint/security/noGlobalEval: the test needs a function vitest did not transform.
+    // biome-ignore lint/complexity/noCommaOperator: indirect eval, in the global scope.
     const digest = (0, eval)(`(async (s) => {
       const { createHash } = await import('node:crypto');
       await new Promise((resolve) => setTimeout(resolve, 1));
@@ -47,7 +56,10 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
   test('a built-in error keeps its class, message, stack, cause and own properties', async () => {
     const err = await pool
       .submit(() => {
-        const e = new RangeError('too big', { cause: new Error('inner') }) as RangeError & { code?: string; limit?: number };
+        const e = new RangeError('too big', { cause: new Error('inner') }) as RangeError & {
+          code?: string;
+          limit?: number;
+        };
         e.code = 'E_BIG';
         e.limit = 3;
         throw e;
@@ -66,7 +78,9 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
   });
 
   test('a custom error class becomes a RemoteError that keeps name, message, stack, cause and properties', async () => {
-    const err = (await pool.submit(job<[number], never>('overQuota'), 5).catch((e: unknown) => e)) as RemoteError & {
+    const err = (await pool
+      .submit(job<[number], never>('overQuota'), 5)
+      .catch((e: unknown) => e)) as RemoteError & {
       limit: number;
     };
     expect(RemoteError.is(err)).toBe(true);
@@ -80,9 +94,11 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
   });
 
   test('a value thrown that is not an Error comes back as is', async () => {
-    await expect(pool.submit(() => {
-      throw { code: 42 };
-    })).rejects.toEqual({ code: 42 });
+    await expect(
+      pool.submit(() => {
+        throw { code: 42 };
+      }),
+    ).rejects.toEqual({ code: 42 });
     await expect(pool.submit(() => Promise.reject('just a string'))).rejects.toBe('just a string');
   });
 

@@ -81,8 +81,12 @@ describe.each(pools)('%s shutdown', (_name, Pool) => {
 
 test('a program that never calls shutdown() still exits when its jobs are done', async () => {
   const script = fileURLToPath(new URL('./fixtures/forgetful.ts', import.meta.url));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=@aiots/source', script], {
-    timeout: 30_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--conditions=@aiots/source', script],
+    {
+      timeout: 30_000,
+    },
+  );
   expect(stdout.trim()).toBe('done 2 6');
 });
