@@ -99,7 +99,7 @@ export class DataCloneError extends AiotsError {
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
  * try {
  *   await pool.submit(() => {
- *     class QuotaError extends Error { name = 'QuotaError'; limit = 3; }
+ *     class QuotaError extends Error { override name = 'QuotaError'; limit = 3; }
  *     throw new QuotaError('over quota');
  *   });
  * } catch (e) {

@@ -211,12 +211,11 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
    * ```ts
    * import { ThreadPoolExecutor } from '@aiots/executors';
    * await using pool = new ThreadPoolExecutor({ maxWorkers: 2 });
-   * const fib = (n: number): number => (n < 2 ? n : fib(n - 1) + fib(n - 2));
-   * console.log(await pool.submit((n: number) => {
+   * const fib = (n: number): number => {
    *   const f = (k: number): number => (k < 2 ? k : f(k - 1) + f(k - 2));
    *   return f(n);
-   * }, 25)); // 75025
-   * void fib;
+   * };
+   * console.log(await pool.submit(fib, 25)); // 75025
    * ```
    */
   submit<A extends unknown[], R>(job: Job<A, R>, ...args: JobArgs<A>): Task<Awaited<R>> {
@@ -762,6 +761,8 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
   }
 
   #becameIdle(w: PoolWorker): void {
+    // A worker being stopped stays referenced until it exits: shutdown() awaits that exit.
+    if (w.stopping !== undefined) return;
     if (w.refed) {
       w.refed = false;
       w.setRef(false);

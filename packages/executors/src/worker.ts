@@ -43,7 +43,7 @@ export function jobSignal(): AbortSignal {
  * @example
  * ```ts
  * import { inWorker } from '@aiots/executors/worker';
- * console.log(inWorker()); // false on the main thread
+ * console.log(inWorker()); // false
  * ```
  */
 export function inWorker(): boolean {
