@@ -25,16 +25,20 @@ const jobs = new URL('./executors-jobs.mjs', import.meta.url);
 const inc = { module: jobs, name: 'default' } as const;
 const burnJob = { module: jobs, name: 'burn' } as const;
 
-/** The n for which `burn(n)` takes about `ms` on this machine's main thread. */
+/**
+ * The n for which `burn(n)` takes about `ms` of CPU on this machine. Measured in CPU time:
+ * on a loaded machine, wall-clock time would include waiting for a core and give a smaller n.
+ */
 function calibrate(ms: number): number {
   for (let i = 0; i < 20; i++) burn(100_000); // let the JIT optimize it first
   let n = 1_000_000;
   for (;;) {
-    const t = performance.now();
+    const c = process.cpuUsage();
     burn(n);
-    const took = performance.now() - t;
-    if (took > 20) return Math.round((n * ms) / took);
-    n *= 4;
+    const { user, system } = process.cpuUsage(c);
+    const took = (user + system) / 1000;
+    if (took > 50) return Math.round((n * ms) / took);
+    n *= 2;
   }
 }
 

@@ -32,6 +32,8 @@ export class JobFuture<R> extends Future<R> {
   inQueue = false;
   /** It was in flight when a worker died of something no job owned up to (see _onExit). */
   suspect = false;
+  /** How many such deaths it was the oldest unreported job of. */
+  silentDeaths = 0;
   cancelling = false;
   cancelMsg: unknown = undefined;
   grace: ReturnType<typeof setTimeout> | undefined = undefined;

@@ -833,9 +833,14 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     let culprit = -1;
     let unexplained = false;
     if (w.fatal) culprit = w.fatalSeq;
-    else if (head !== undefined && (reason === 'cancel' || w.startedSeq === head.seq))
+    else if (head !== undefined && (reason === 'cancel' || w.startedSeq === head.seq)) {
       culprit = head.seq;
-    else unexplained = died && w.ready && head !== undefined;
+    } else if (died && w.ready && head !== undefined) {
+      // Should even the STARTED marker get lost (a full IPC pipe when SIGKILL comes), a job
+      // at the head of three silent deaths is blamed rather than retried for ever.
+      if (++head.silentDeaths >= 3) culprit = head.seq;
+      else unexplained = true;
+    }
     let broken: BrokenWorkerError | undefined;
     const requeue: JobFuture<unknown>[] = [];
     for (const job of unreported) {
