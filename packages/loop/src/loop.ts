@@ -21,6 +21,11 @@ import type { Task, TaskOptions } from './task.ts';
 const YIELD_EVERY_MS = 4;
 const MAX_NODE_DELAY = 2 ** 31 - 1;
 const IDLE_SPINS = 2;
+/**
+ * A batch runs this many callbacks (twice the number: a function and its argument each),
+ * then lets the microtasks they queued run before it goes on.
+ */
+const CHUNK = 128 * 2;
 
 /** What the loop's exception handler receives. */
 export interface ExceptionContext {
@@ -202,6 +207,9 @@ export class Loop {
   /** @internal */ _lastStepEnd = 0;
   #ready: unknown[] = [];
   #spare: unknown[] = [];
+  /** The batch being run, when it is run in chunks; `#batchPos` is where it stopped. */
+  #batch: unknown[] | undefined = undefined;
+  #batchPos = 0;
   #scheduled = false;
   #running = false;
   #batchStart = 0;
@@ -428,6 +436,7 @@ export class Loop {
     this.#nodeTimer = undefined;
     this.#timers.clear();
     this.#ready.length = 0;
+    this.#batch = undefined;
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -486,15 +495,21 @@ export class Loop {
     this.#scheduled = false;
     if (this.#closed) return;
     this.#running = true;
-    if (this.#ready.length > 0) this.#idleSpins = 0;
     const prev = batchLoop;
     batchLoop = this;
+    let q = this.#batch;
     try {
-      if (this.#timers.size > 0) this.#collectDueTimers();
-      const q = this.#ready;
-      this.#ready = this.#spare;
+      if (q === undefined) {
+        if (this.#ready.length > 0) this.#idleSpins = 0;
+        if (this.#timers.size > 0) this.#collectDueTimers();
+        q = this.#batch = this.#ready;
+        this.#ready = this.#spare;
+        this.#batchPos = 0;
+      }
       const n = q.length;
-      for (let i = 0; i < n; i += 2) {
+      let i = this.#batchPos;
+      const end = i + CHUNK < n ? i + CHUNK : n;
+      for (; i < end; i += 2) {
         const fn = q[i] as (arg: unknown) => void;
         try {
           fn(q[i + 1]);
@@ -502,8 +517,18 @@ export class Loop {
           this.#callbackFailed(fn, q[i + 1], exception);
         }
       }
+      if (i < n) {
+        // Finish the batch after the microtasks this chunk queued (the steps of the tasks it
+        // resumed): a task's step runs before the next callback, as in asyncio, and what a
+        // large batch leaves behind is freed as it goes instead of piling up.
+        this.#batchPos = i;
+        this.#scheduled = true;
+        microtask(this.#runOnce);
+        return;
+      }
       q.length = 0;
       this.#spare = q;
+      this.#batch = undefined;
     } finally {
       batchLoop = prev;
       this.#running = false;
