@@ -23,7 +23,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { TransferListItem } from 'node:worker_threads';
-import { createTask, type Executor, getLoop, type Task } from '@aiots/loop';
+import { createTask, type Executor, getLoop, type Loop, type Task } from '@aiots/loop';
 import { checkArgument } from './cloneable.ts';
 import { decodeError, type EncodedError, type ErrorClass } from './error-decode.ts';
 import { BrokenWorkerError, DataCloneError, ExecutorShutdownError } from './errors.ts';
@@ -138,6 +138,8 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
   #stopWhenIdle = false;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #idleWaiters: (() => void)[] = [];
+  /** The loop of the latest job: where a crash that no job owns is reported. */
+  #reportTo: Loop | undefined;
   #exitWaiters: (() => void)[] = [];
   #completed = 0;
   #failed = 0;
@@ -406,7 +408,9 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
         checkArgument(a, i, where, this._sharesMemory);
       }
     }
-    const fut = new JobFuture<unknown>(getLoop(), this, spec, args, transfer, chunk);
+    const loop = getLoop();
+    this.#reportTo = loop;
+    const fut = new JobFuture<unknown>(loop, this, spec, args, transfer, chunk);
     fut.inQueue = true;
     if (this.#tail === undefined) this.#head = fut;
     else this.#tail.next = fut;
@@ -876,7 +880,9 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
       } else if (broken === undefined && !unexplained && (w.fatal || w.error !== undefined)) {
         // Nothing owns this crash (a timer of an earlier job threw while the worker was
         // idle): it must not vanish, so it goes to the loop's exception handler.
-        getLoop().callExceptionHandler({
+        const loop =
+          this.#reportTo !== undefined && !this.#reportTo.isClosed() ? this.#reportTo : getLoop();
+        loop.callExceptionHandler({
           message: `A ${w.noun} of ${this.#kind} crashed between jobs (no job was running); it was replaced`,
           exception: this.#brokenError(w, code, signal),
         });
