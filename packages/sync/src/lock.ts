@@ -92,29 +92,44 @@ export class Lock {
       this.#locked = true;
       return RESOLVED_TRUE;
     }
-    return this.#wait(signal);
-  }
-
-  async #wait(signal: AbortSignal | undefined): Promise<true> {
     const fut = getLoop().createFuture<true>({ label: 'Lock.acquire' });
     this.#waiters.push(fut);
     this.#pending++;
-    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    return signal === undefined ? this.#wait(fut) : this.#waitAbortable(fut, signal);
+  }
+
+  async #wait(fut: Future<true>): Promise<true> {
     try {
       await fut;
     } catch (e) {
-      if (fut.cancelled()) this.#left();
-      // Handed the lock, then cancelled before resuming (bpo-32734): pass it on.
-      else this.release();
-      throw watch?.aborted ? (signal as AbortSignal).reason : e;
-    } finally {
-      watch?.dispose();
+      this.#giveUp(fut);
+      throw e;
     }
-    if (signal?.aborted) {
+    return true;
+  }
+
+  async #waitAbortable(fut: Future<true>, signal: AbortSignal): Promise<true> {
+    const watch = new AbortWatch(signal, fut);
+    try {
+      await fut;
+    } catch (e) {
+      this.#giveUp(fut);
+      throw watch.aborted ? signal.reason : e;
+    } finally {
+      watch.dispose();
+    }
+    if (signal.aborted) {
       this.release();
       throw signal.reason;
     }
     return true;
+  }
+
+  /** A waiter ends its wait without taking the lock. */
+  #giveUp(fut: Future<true>): void {
+    if (fut.cancelled()) this.#left();
+    // Handed the lock, then cancelled before resuming (bpo-32734): pass it on.
+    else this.release();
   }
 
   /** A waiter whose Future was cancelled while still queued has gone. */

@@ -273,35 +273,62 @@ export class Queue<T> implements AsyncIterable<T> {
     this.#unfinished++;
   }
 
-  async #putWait(item: T, signal: AbortSignal | undefined): Promise<void> {
+  #putWait(item: T, signal: AbortSignal | undefined): Promise<void> {
     const fut = getLoop().createFuture<boolean>({ label: 'Queue.put' });
     this.#putters.push(fut);
     this.#pendingPutters++;
-    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    return signal === undefined ? this.#putPlain(fut, item) : this.#putAbortable(fut, item, signal);
+  }
+
+  async #putPlain(fut: Future<boolean>, item: T): Promise<void> {
     let reserved: boolean;
     try {
       reserved = await fut;
     } catch (e) {
-      if (fut.cancelled()) {
-        this.#pendingPutters--;
-        const p = this.#putters;
-        if (p.size > 32 && p.size > 2 * this.#pendingPutters) p.retain((f) => !f.done());
-      } else if (fut.result()) {
-        // A slot was reserved for us, then we were cancelled before resuming: pass it on.
-        this.#reserved--;
-        this.#wakePutters();
-      }
-      throw watch?.aborted ? (signal as AbortSignal).reason : e;
-    } finally {
-      watch?.dispose();
+      this.#putterLeft(fut);
+      throw e;
     }
-    if (!reserved) throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
-    this.#reserved--;
-    if (this.#shutdown)
-      throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
-    if (signal?.aborted) {
+    this.#putReserved(reserved, item);
+  }
+
+  async #putAbortable(fut: Future<boolean>, item: T, signal: AbortSignal): Promise<void> {
+    const watch = new AbortWatch(signal, fut);
+    let reserved: boolean;
+    try {
+      reserved = await fut;
+    } catch (e) {
+      this.#putterLeft(fut);
+      throw watch.aborted ? signal.reason : e;
+    } finally {
+      watch.dispose();
+    }
+    if (reserved && !this.#shutdown && signal.aborted) {
+      this.#reserved--;
       this.#wakePutters();
       throw signal.reason;
+    }
+    this.#putReserved(reserved, item);
+  }
+
+  /** A putter ends its wait without putting. */
+  #putterLeft(fut: Future<boolean>): void {
+    if (fut.cancelled()) {
+      this.#pendingPutters--;
+      const p = this.#putters;
+      if (p.size > 32 && p.size > 2 * this.#pendingPutters) p.retain((f) => !f.done());
+    } else if (fut.result()) {
+      // A slot was reserved for us, then we were cancelled before resuming: pass it on.
+      this.#reserved--;
+      this.#wakePutters();
+    }
+  }
+
+  /** A putter resumed: puts its item into the slot reserved for it (or finds the queue shut). */
+  #putReserved(reserved: boolean, item: T): void {
+    if (!reserved) throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
+    this.#reserved--;
+    if (this.#shutdown) {
+      throw new QueueShutDown('Queue.put(): the queue was shut down while waiting');
     }
     try {
       this.#add(item);
@@ -390,42 +417,66 @@ export class Queue<T> implements AsyncIterable<T> {
     return item;
   }
 
-  async #getWait(signal: AbortSignal | undefined): Promise<T> {
+  #getWait(signal: AbortSignal | undefined): Promise<T> {
     const fut = getLoop().createFuture<T | typeof SHUTDOWN>({ label: 'Queue.get' });
     this.#getters.push(fut);
     this.#pendingGetters++;
-    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+    return signal === undefined ? this.#getPlain(fut) : this.#getAbortable(fut, signal);
+  }
+
+  async #getPlain(fut: Future<T | typeof SHUTDOWN>): Promise<T> {
     let item: T | typeof SHUTDOWN;
     try {
       item = await fut;
     } catch (e) {
-      if (fut.cancelled()) {
-        this.#pendingGetters--;
-        const g = this.#getters;
-        if (g.size > 32 && g.size > 2 * this.#pendingGetters) g.retain((f) => !f.done());
-      } else {
-        const handed = fut.result();
-        // Handed an item, then cancelled before resuming: pass it on, nothing is lost.
-        if (handed !== SHUTDOWN) this.#giveBack(handed);
-      }
-      throw watch?.aborted ? (signal as AbortSignal).reason : e;
+      this.#getterLeft(fut);
+      throw e;
+    }
+    return this.#received(item);
+  }
+
+  async #getAbortable(fut: Future<T | typeof SHUTDOWN>, signal: AbortSignal): Promise<T> {
+    const watch = new AbortWatch(signal, fut);
+    let item: T | typeof SHUTDOWN;
+    try {
+      item = await fut;
+    } catch (e) {
+      this.#getterLeft(fut);
+      throw watch.aborted ? signal.reason : e;
     } finally {
-      watch?.dispose();
+      watch.dispose();
     }
-    if (item === SHUTDOWN) {
-      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
-    }
-    // shutdown(true) already counted this item as drained.
-    if (this.#immediate) {
-      this.#inFlight--;
-      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
-    }
-    if (signal?.aborted) {
+    if (item !== SHUTDOWN && !this.#immediate && signal.aborted) {
       this.#giveBack(item);
       throw signal.reason;
     }
-    // The item leaves the queue only now: its slot frees for a waiting putter.
+    return this.#received(item);
+  }
+
+  /** A getter ends its wait without taking an item. */
+  #getterLeft(fut: Future<T | typeof SHUTDOWN>): void {
+    if (fut.cancelled()) {
+      this.#pendingGetters--;
+      const g = this.#getters;
+      if (g.size > 32 && g.size > 2 * this.#pendingGetters) g.retain((f) => !f.done());
+      return;
+    }
+    const handed = fut.result();
+    // Handed an item, then cancelled before resuming: pass it on, nothing is lost.
+    if (handed !== SHUTDOWN) this.#giveBack(handed);
+  }
+
+  /** A getter resumed with what it was handed. */
+  #received(item: T | typeof SHUTDOWN): T {
+    if (item === SHUTDOWN) {
+      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    }
     this.#inFlight--;
+    // shutdown(true) already counted this item as drained.
+    if (this.#immediate) {
+      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    }
+    // The item leaves the queue only now: its slot frees for a waiting putter.
     if (this.#pendingPutters > 0) this.#wakePutters();
     return item;
   }

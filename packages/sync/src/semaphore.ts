@@ -39,11 +39,6 @@ export interface SemaphoreStats {
   readonly waiting: number;
 }
 
-interface Waiter {
-  readonly fut: Future<true>;
-  readonly weight: number;
-}
-
 /**
  * A counter of permits: `acquire(weight)` takes `weight` permits, waiting in FIFO order
  * while too few are free; `release(weight)` gives them back. Safe against cancellation at
@@ -72,7 +67,9 @@ interface Waiter {
 export class Semaphore {
   #value: number;
   readonly #bound: number;
-  readonly #waiters = new Deque<Waiter>();
+  // Waiters and their weights, in two rings kept in step (no object per waiter).
+  readonly #waiters = new Deque<Future<true>>();
+  readonly #weights = new Deque<number>();
   /** Waiters queued and not handed permits yet, counting cancelled ones until they leave. */
   #pending = 0;
   /** Waiters handed permits that have not resumed yet. */
@@ -145,57 +142,96 @@ export class Semaphore {
       this.#value -= weight;
       return RESOLVED_TRUE;
     }
-    return this.#wait(weight, signal);
+    const fut = getLoop().createFuture<true>({ label: `${this.#name}.acquire` });
+    this.#waiters.push(fut);
+    this.#weights.push(weight);
+    this.#pending++;
+    return signal === undefined
+      ? this.#wait(fut, weight)
+      : this.#waitAbortable(fut, weight, signal);
   }
 
-  async #wait(weight: number, signal: AbortSignal | undefined): Promise<true> {
-    const fut = getLoop().createFuture<true>({ label: `${this.#name}.acquire` });
-    this.#waiters.push({ fut, weight });
-    this.#pending++;
-    const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
+  async #wait(fut: Future<true>, weight: number): Promise<true> {
     try {
       await fut;
     } catch (e) {
-      if (fut.cancelled()) {
-        this.#pending--;
-        const w = this.#waiters;
-        if (w.size > 32 && w.size > 2 * this.#pending) w.retain((x) => !x.fut.done());
-      } else {
-        // Handed the permits, then cancelled before resuming: give them back.
-        this.#granted--;
-        this.#value += weight;
-      }
-      this.#wakeUp();
-      throw watch?.aborted ? (signal as AbortSignal).reason : e;
-    } finally {
-      watch?.dispose();
+      this.#left(fut, weight);
+      throw e;
     }
     this.#granted--;
-    if (signal?.aborted) {
-      this.#value += weight;
-      this.#wakeUp();
-      throw signal.reason;
-    }
     // 3.13: waiters that queued behind us while we were on our way may go now.
     this.#wakeUp();
     return true;
   }
 
+  async #waitAbortable(fut: Future<true>, weight: number, signal: AbortSignal): Promise<true> {
+    const watch = new AbortWatch(signal, fut);
+    try {
+      await fut;
+    } catch (e) {
+      this.#left(fut, weight);
+      throw watch.aborted ? signal.reason : e;
+    } finally {
+      watch.dispose();
+    }
+    this.#granted--;
+    if (signal.aborted) {
+      this.#value += weight;
+      this.#wakeUp();
+      throw signal.reason;
+    }
+    this.#wakeUp();
+    return true;
+  }
+
+  /** A waiter ends its wait without taking its permits. */
+  #left(fut: Future<true>, weight: number): void {
+    if (fut.cancelled()) {
+      this.#pending--;
+      if (this.#waiters.size > 32 && this.#waiters.size > 2 * this.#pending) this.#compact();
+    } else {
+      // Handed the permits, then cancelled before resuming: give them back.
+      this.#granted--;
+      this.#value += weight;
+    }
+    // Also when cancelled while queued: it may have been the heavy head blocking the rest.
+    this.#wakeUp();
+  }
+
+  /** Drops the cancelled waiters from both rings. */
+  #compact(): void {
+    const futs = this.#waiters;
+    const weights = this.#weights;
+    for (let n = futs.size; n > 0; n--) {
+      const fut = futs.shift() as Future<true>;
+      const weight = weights.shift() as number;
+      if (!fut.done()) {
+        futs.push(fut);
+        weights.push(weight);
+      }
+    }
+  }
+
   /** Hands free permits to the waiters at the head, in order, while the head fits. */
   #wakeUp(): void {
-    const w = this.#waiters;
-    while (w.size > 0) {
-      const head = w.peek() as Waiter;
-      if (head.fut.done()) {
-        w.shift(); // cancelled while queued; it settles its own count
+    const futs = this.#waiters;
+    const weights = this.#weights;
+    while (futs.size > 0) {
+      const head = futs.peek() as Future<true>;
+      if (head.done()) {
+        // Cancelled while queued; it settles its own count.
+        futs.shift();
+        weights.shift();
         continue;
       }
-      if (this.#value < head.weight) break;
-      w.shift();
-      this.#value -= head.weight;
+      const weight = weights.peek() as number;
+      if (this.#value < weight) break;
+      futs.shift();
+      weights.shift();
+      this.#value -= weight;
       this.#pending--;
       this.#granted++;
-      head.fut.setResult(true);
+      head.setResult(true);
     }
   }
 
