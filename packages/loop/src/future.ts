@@ -13,7 +13,6 @@ import {
   getLoop,
   type Loop,
   trackUnretrieved,
-  type UnretrievedRecord,
   untrackUnretrieved,
 } from './loop.ts';
 import type { Task } from './task.ts';
@@ -89,7 +88,16 @@ function rejectSelfAwait(w: Waiter): void {
   }
 }
 
+// Bits of `Future._flags`. 1: the exception was retrieved. 2: `_value` holds a cancel
+// message, not yet the CancelledError made from it. 8: CANCEL_LAST (task.ts). 16: the
+// Future is in the loop's never-retrieved registry. 32, 64: Waiter bits below.
 const RETRIEVED = 1;
+/** The Future is in the loop's never-retrieved registry. */
+const TRACKED = 16;
+/** @internal Waiter flags: a weak tie; a tie that must get CancelledError at once. */
+export const WEAK = 32;
+/** @internal */
+export const FORCE_CANCEL = 64;
 
 /**
  * The result of an asynchronous operation, set once with `setResult`, `setException` or
@@ -111,7 +119,6 @@ export class Future<T> implements Promise<T> {
   /** @internal */ _cb: Entry | Entry[] | undefined = undefined;
   /** @internal */ _flags = 0;
   /** @internal */ _label: string | undefined;
-  /** @internal */ _rec: UnretrievedRecord | undefined = undefined;
 
   /**
    * Creates a pending Future on `loop` (default: `getLoop()`). `label` names it in
@@ -296,12 +303,19 @@ export class Future<T> implements Promise<T> {
 
   /** @internal */
   _markRetrieved(): void {
-    this._flags |= RETRIEVED;
-    const rec = this._rec;
-    if (rec !== undefined) {
-      this._rec = undefined;
-      untrackUnretrieved(rec);
+    const flags = this._flags;
+    this._flags = flags | RETRIEVED;
+    if (flags & TRACKED) {
+      this._flags &= ~TRACKED;
+      untrackUnretrieved(this as Future<unknown>);
     }
+  }
+
+  /** @internal Reports the exception as never retrieved unless someone asks for it. */
+  _track(exception: unknown, isTask: boolean): void {
+    if (this._flags & RETRIEVED) return;
+    this._flags |= TRACKED;
+    trackUnretrieved(this as Future<unknown>, exception, isTask);
   }
 
   /** @internal */
@@ -335,9 +349,7 @@ export class Future<T> implements Promise<T> {
     if (this._state !== PENDING) return;
     this._state = REJECTED;
     this._value = exception;
-    if (!(this._flags & RETRIEVED)) {
-      this._rec = trackUnretrieved(this as Future<unknown>, exception, false);
-    }
+    this._track(exception, false);
     this._schedule();
   }
 
@@ -408,8 +420,6 @@ export class Future<T> implements Promise<T> {
  * both): who awaits (`task`, when inside one) and what to call.
  */
 export class Waiter extends Future<unknown> {
-  weak = false;
-  forceCancel = false;
   /** Links in the awaiting task's list of ties (hard or weak). */
   tprev: Waiter | undefined = undefined;
   tnext: Waiter | undefined = undefined;

@@ -713,11 +713,7 @@ const finalizer = new FinalizationRegistry<UnretrievedRecord>((rec) => {
 });
 
 /** @internal Called when a future fails and nobody has asked for its exception yet. */
-export function trackUnretrieved(
-  fut: Future<unknown>,
-  exception: unknown,
-  isTask: boolean,
-): UnretrievedRecord {
+export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): void {
   const loop = fut._loop;
   const rec: UnretrievedRecord = {
     loop,
@@ -728,15 +724,20 @@ export function trackUnretrieved(
     ref: new WeakRef(fut),
   };
   loop._unretrieved.add(rec);
+  unretrievedOf.set(fut, rec);
   finalizer.register(fut, rec, rec);
-  return rec;
 }
 
-/** @internal */
-export function untrackUnretrieved(rec: UnretrievedRecord): void {
+/** @internal The exception of `fut` was retrieved after all. */
+export function untrackUnretrieved(fut: Future<unknown>): void {
+  const rec = unretrievedOf.get(fut);
+  if (rec === undefined) return;
+  unretrievedOf.delete(fut);
   rec.loop._unretrieved.delete(rec);
   finalizer.unregister(rec);
 }
+
+const unretrievedOf = new WeakMap<Future<unknown>, UnretrievedRecord>();
 
 // ---- which loop ---------------------------------------------------------------------------
 

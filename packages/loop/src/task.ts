@@ -19,8 +19,17 @@
 import { performance } from 'node:perf_hooks';
 import { currentEpoch, taskStorage } from './context.ts';
 import { CancelledError, InvalidStateError } from './errors.ts';
-import { CANCELLED, Future, isThenable, PENDING, REJECTED, type Waiter } from './future.ts';
-import { _setTaskCtor, getLoop, type Loop, trackUnretrieved } from './loop.ts';
+import {
+  CANCELLED,
+  FORCE_CANCEL,
+  Future,
+  isThenable,
+  PENDING,
+  REJECTED,
+  type Waiter,
+  WEAK,
+} from './future.ts';
+import { _setTaskCtor, getLoop, type Loop } from './loop.ts';
 
 /** Options of `createTask`. */
 export interface TaskOptions {
@@ -40,6 +49,16 @@ let nextTaskId = 0;
  */
 export const CANCEL_LAST = 8;
 
+/** The rarely used state of a Task (see `Task._x`). */
+interface TaskExtras {
+  cancelMsg: unknown;
+  inFlight: boolean;
+  weakHead: Waiter | undefined;
+  ac: AbortController | undefined;
+  createdAt: string | undefined;
+  stepStart: number;
+}
+
 function cancelMessage(msg: unknown): string {
   return msg === undefined || msg === null ? '' : String(msg);
 }
@@ -56,39 +75,90 @@ function cancelMessage(msg: unknown): string {
  * ```
  */
 export class Task<T> extends Future<T> {
+  // A Task is made per call, so it keeps few fields: what is rare (cancel state, signal,
+  // weak ties, debug data) lives in `_x`, made on first use.
   /** @internal */ _fn: (() => Promise<T>) | undefined;
-  /** @internal */ readonly _id = ++nextTaskId;
-  /** @internal */ _name: string | undefined;
+  /** @internal The name, or until one is asked for, the number in `Task-<n>`. */
+  _name: string | number;
   /** @internal */ readonly _parent: Task<unknown> | undefined;
-  /** @internal */ readonly _createdMs: number;
-  /** @internal */ _createdAt: string | undefined;
+  /** @internal Loop time (whole ms) at creation. */
+  readonly _createdMs: number;
   /** @internal */ _nCancels = 0;
   /** @internal */ _mustCancel = false;
-  /** @internal */ _cancelMsg: unknown = undefined;
   /** @internal Hard ties: the awaitables the task's own code is suspended on (a list). */
   _hardHead: Waiter | undefined = undefined;
-  /** @internal */ _hard = 0;
-  /** @internal Weak ties: awaits made in the task's context by callbacks. */
-  _weakHead: Waiter | undefined = undefined;
   /** @internal */ _engaged = -1;
   /** @internal */ _tieSeq = 0;
-  /** @internal */ _inFlight = false;
-  /** @internal */ _ac: AbortController | undefined = undefined;
-  /** @internal */ _stepStart = 0;
   /** @internal Links of the loop's list of live tasks. */
   _prev: Task<unknown> | undefined = undefined;
   /** @internal */ _next: Task<unknown> | undefined = undefined;
+  /** @internal */ _x: TaskExtras | undefined = undefined;
+
+  /** @internal */
+  get _cancelMsg(): unknown {
+    return this._x?.cancelMsg;
+  }
+  set _cancelMsg(msg: unknown) {
+    this._extras().cancelMsg = msg;
+  }
+  /** @internal A cancel was handed to a tie and not delivered yet. */
+  get _inFlight(): boolean {
+    return this._x !== undefined && this._x.inFlight;
+  }
+  set _inFlight(v: boolean) {
+    if (v || this._x !== undefined) this._extras().inFlight = v;
+  }
+  /** @internal Weak ties: awaits made in the task's context by callbacks. */
+  get _weakHead(): Waiter | undefined {
+    return this._x?.weakHead;
+  }
+  set _weakHead(w: Waiter | undefined) {
+    if (w !== undefined || this._x !== undefined) this._extras().weakHead = w;
+  }
+  /** @internal */
+  get _ac(): AbortController | undefined {
+    return this._x?.ac;
+  }
+  set _ac(ac: AbortController | undefined) {
+    if (ac !== undefined || this._x !== undefined) this._extras().ac = ac;
+  }
+  /** @internal Debug mode: where the task was created. */
+  get _createdAt(): string | undefined {
+    return this._x?.createdAt;
+  }
+  /** @internal Debug mode: when the current step started (0: none). */
+  get _stepStart(): number {
+    return this._x === undefined ? 0 : this._x.stepStart;
+  }
+  set _stepStart(t: number) {
+    if (t !== 0 || this._x !== undefined) this._extras().stepStart = t;
+  }
+  /** @internal */
+  _extras(): TaskExtras {
+    let x = this._x;
+    if (x === undefined) {
+      x = this._x = {
+        cancelMsg: undefined,
+        inFlight: false,
+        weakHead: undefined,
+        ac: undefined,
+        createdAt: undefined,
+        stepStart: 0,
+      };
+    }
+    return x;
+  }
 
   /** @internal Use `createTask` or `loop.createTask`. */
   constructor(fn: () => Promise<T>, loop?: Loop, opts?: TaskOptions) {
     const l = loop ?? getLoop();
     super(l);
     this._fn = fn;
-    this._name = opts?.name;
+    this._name = opts?.name ?? ++nextTaskId;
     const parent = taskStorage.getStore();
     this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
-    this._createdMs = l._coarseNow;
-    if (l.debug) this._createdAt = creationSite();
+    this._createdMs = Math.trunc(l._coarseNow);
+    if (l.debug) this._extras().createdAt = creationSite();
     const tail = l._tail;
     if (tail === undefined) l._head = this as Task<unknown>;
     else {
@@ -112,7 +182,7 @@ export class Task<T> extends Future<T> {
 
   /** The task's name. */
   getName(): string {
-    if (this._name === undefined) this._name = `Task-${this._id}`;
+    if (typeof this._name === 'number') this._name = `Task-${this._name}`;
     return this._name;
   }
 
@@ -178,11 +248,11 @@ export class Task<T> extends Future<T> {
     if (ac !== undefined && !ac.signal.aborted) {
       ac.abort(new CancelledError(cancelMessage(msg)));
     }
-    if (this._hard > 0) {
+    if (this._hardHead !== undefined) {
       let accepted = false;
       let last = false;
       // Cancelling schedules deliveries but never unlinks synchronously, so walking is safe.
-      for (let w = this._hardHead; w !== undefined; w = w.tnext) {
+      for (let w: Waiter | undefined = this._hardHead; w !== undefined; w = w.tnext) {
         if (w.fut._flags & CANCEL_LAST) last = true;
         else if (w.fut.cancel(msg)) accepted = true;
       }
@@ -235,7 +305,7 @@ export class Task<T> extends Future<T> {
    */
   _tie(w: Waiter): boolean {
     const e = currentEpoch();
-    if (this._hard === 0 || this._engaged === e) {
+    if (this._hardHead === undefined || this._engaged === e) {
       this._engaged = e;
       if (this._mustCancel) {
         if (w.fut._flags & CANCEL_LAST) {
@@ -249,7 +319,7 @@ export class Task<T> extends Future<T> {
           if (w.fut.cancel(this._cancelMsg)) {
             this._inFlight = true;
           } else {
-            w.forceCancel = true;
+            w._flags |= FORCE_CANCEL;
             return true;
           }
         }
@@ -259,7 +329,7 @@ export class Task<T> extends Future<T> {
       if (this._stepStart !== 0) this._endStep();
       return false;
     }
-    w.weak = true;
+    w._flags |= WEAK;
     const head = this._weakHead;
     if (head !== undefined) {
       head.tprev = w;
@@ -277,7 +347,6 @@ export class Task<T> extends Future<T> {
       w.tnext = head;
     }
     this._hardHead = w;
-    this._hard++;
   }
 
   /** @internal */
@@ -296,18 +365,16 @@ export class Task<T> extends Future<T> {
    * instead of the awaitable's outcome, when a cancel is pending.
    */
   _delivered(w: Waiter, cancelled: boolean): CancelledError | undefined {
-    if (w.weak) {
+    const flags = w._flags;
+    if (flags & WEAK) {
       this._unlink(w);
       return undefined;
     }
-    if (!w.forceCancel) {
-      this._unlink(w);
-      this._hard--;
-    }
+    if (!(flags & FORCE_CANCEL)) this._unlink(w);
     this._engaged = currentEpoch();
     if (this._loop.debug) this._startStep();
     let err: CancelledError | undefined;
-    if (w.forceCancel || this._mustCancel) {
+    if (flags & FORCE_CANCEL || this._mustCancel) {
       this._mustCancel = false;
       err = new CancelledError(cancelMessage(this._cancelMsg));
       cancelled = true;
@@ -341,7 +408,7 @@ export class Task<T> extends Future<T> {
     this._release();
     this._state = REJECTED;
     this._value = exception;
-    if (!(this._flags & 1)) this._rec = trackUnretrieved(this as Task<unknown>, exception, true);
+    this._track(exception, true);
     this._schedule();
   }
 
@@ -368,7 +435,6 @@ export class Task<T> extends Future<T> {
     loop._taskCount--;
     this._hardHead = undefined;
     this._weakHead = undefined;
-    this._hard = 0;
     this._fn = undefined;
     if (this._stepStart !== 0) this._endStep();
   }
@@ -424,7 +490,7 @@ function checkAbsorbed(task: Task<unknown>, seq: number): void {
     task._state !== PENDING ||
     task._tieSeq !== seq ||
     task._nCancels === 0 ||
-    task._hard > 0 ||
+    task._hardHead !== undefined ||
     task._mustCancel
   ) {
     return;
@@ -436,7 +502,7 @@ function checkAbsorbed(task: Task<unknown>, seq: number): void {
     while (w !== undefined) {
       const next: Waiter | undefined = w.tnext;
       w.tprev = w.tnext = undefined;
-      w.weak = false;
+      w._flags &= ~WEAK;
       task._addHard(w);
       if (w.fut.cancel(task._cancelMsg)) accepted = true;
       w = next;
