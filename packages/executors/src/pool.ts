@@ -16,9 +16,12 @@
  * oldest job (so it is the one running), the worker is killed; its other jobs go back to the
  * front of the queue.
  *
- * Crashes. When a worker dies unasked, the job it was running (named by the worker's FATAL
- * message, else its oldest unreported job: see worker-runtime.ts) fails with
- * BrokenWorkerError and every other job it held is queued again.
+ * Crashes. When a worker dies unasked, the job it was running fails with BrokenWorkerError
+ * and every other job it held is queued again. The worker names that job in its FATAL
+ * message (process.exit, an uncaught error), or a STARTED marker does (see
+ * worker-runtime.js); when neither does (SIGKILL or out of memory during a job known to be
+ * fast), every job it held runs again as a suspect, with a marker, and the culprit is caught
+ * when it crashes again.
  */
 
 import { availableParallelism } from 'node:os';
