@@ -13,6 +13,9 @@ import { Deque } from './deque.ts';
 import { Lock } from './lock.ts';
 import { AbortWatch, describe, signalOf, type WaitOptions } from './wait-options.ts';
 
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const WAIT_LABEL = { label: 'Condition.wait' };
+
 /** What `Condition.stats()` returns. */
 export interface ConditionStats {
   /** True while the underlying lock is held. */
@@ -163,7 +166,7 @@ export class Condition {
       );
     }
     if (signal?.aborted) throw signal.reason;
-    const fut = getLoop().createFuture<boolean>({ label: 'Condition.wait' });
+    const fut = getLoop().createFuture<boolean>(WAIT_LABEL);
     this.release();
     let failed = false;
     let error: unknown;

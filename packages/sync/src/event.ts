@@ -8,6 +8,9 @@ import { type Future, getLoop } from '@aiots/loop';
 import { Deque } from './deque.ts';
 import { AbortWatch, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const WAIT_LABEL = { label: 'Event.wait' };
+
 /** What `Event.stats()` returns. */
 export interface EventStats {
   /** The flag. */
@@ -65,7 +68,7 @@ export class Event {
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
     if (this.#value) return RESOLVED_TRUE;
-    const fut = getLoop().createFuture<true>({ label: 'Event.wait' });
+    const fut = getLoop().createFuture<true>(WAIT_LABEL);
     const w = this.#waiters;
     if (w.size >= this.#compactAt) {
       w.retain((f) => !f.done());

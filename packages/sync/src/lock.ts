@@ -20,6 +20,9 @@ import { Deque } from './deque.ts';
 import { Hold } from './hold.ts';
 import { AbortWatch, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const ACQUIRE_LABEL = { label: 'Lock.acquire' };
+
 /** What `Lock.stats()` returns. */
 export interface LockStats {
   /** True while the lock is held (or handed to a waiter that has not resumed yet). */
@@ -92,7 +95,7 @@ export class Lock {
       this.#locked = true;
       return RESOLVED_TRUE;
     }
-    const fut = getLoop().createFuture<true>({ label: 'Lock.acquire' });
+    const fut = getLoop().createFuture<true>(ACQUIRE_LABEL);
     this.#waiters.push(fut);
     this.#pending++;
     return signal === undefined ? this.#wait(fut) : this.#waitAbortable(fut, signal);

@@ -26,6 +26,10 @@ import { Event } from './event.ts';
 import { type Compare, checkNatural, naturalCompare, PriorityHeap } from './priority-heap.ts';
 import { AbortWatch, describe, RESOLVED_VOID, signalOf, type WaitOptions } from './wait-options.ts';
 
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const PUT_LABEL = { label: 'Queue.put' };
+const GET_LABEL = { label: 'Queue.get' };
+
 /** What `Queue.stats()` returns. */
 export interface QueueStats {
   /** Items in the queue (`qsize()`). */
@@ -274,7 +278,7 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   #putWait(item: T, signal: AbortSignal | undefined): Promise<void> {
-    const fut = getLoop().createFuture<boolean>({ label: 'Queue.put' });
+    const fut = getLoop().createFuture<boolean>(PUT_LABEL);
     this.#putters.push(fut);
     this.#pendingPutters++;
     return signal === undefined ? this.#putPlain(fut, item) : this.#putAbortable(fut, item, signal);
@@ -418,7 +422,7 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   #getWait(signal: AbortSignal | undefined): Promise<T> {
-    const fut = getLoop().createFuture<T | typeof SHUTDOWN>({ label: 'Queue.get' });
+    const fut = getLoop().createFuture<T | typeof SHUTDOWN>(GET_LABEL);
     this.#getters.push(fut);
     this.#pendingGetters++;
     return signal === undefined ? this.#getPlain(fut) : this.#getAbortable(fut, signal);

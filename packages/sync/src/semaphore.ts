@@ -29,6 +29,10 @@ import {
   type WaitOptions,
 } from './wait-options.ts';
 
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const SEMAPHORE_LABEL = { label: 'Semaphore.acquire' };
+const BOUNDED_LABEL = { label: 'BoundedSemaphore.acquire' };
+
 /** What `Semaphore.stats()` returns. */
 export interface SemaphoreStats {
   /** Free permits. */
@@ -142,7 +146,9 @@ export class Semaphore {
       this.#value -= weight;
       return RESOLVED_TRUE;
     }
-    const fut = getLoop().createFuture<true>({ label: `${this.#name}.acquire` });
+    const fut = getLoop().createFuture<true>(
+      this.#bound === Number.POSITIVE_INFINITY ? SEMAPHORE_LABEL : BOUNDED_LABEL,
+    );
     this.#waiters.push(fut);
     this.#weights.push(weight);
     this.#pending++;

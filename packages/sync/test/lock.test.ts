@@ -6,6 +6,7 @@ import {
   CancelledError,
   createTask,
   currentTask,
+  formatTaskTree,
   getRunningLoop,
   InvalidStateError,
   sleep,
@@ -324,6 +325,19 @@ describe('Lock: hold(), stats(), signals', () => {
         })(),
       ).rejects.toThrow('boom');
       expect(lock.locked()).toBe(false);
+    }),
+  );
+
+  test(
+    'a waiting task shows what it waits on in formatTaskTree()',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      const t = createTask(() => lock.acquire(), { name: 'blocked' });
+      await tick();
+      expect(formatTaskTree()).toMatch(/blocked .*waiting on Lock\.acquire/);
+      lock.release();
+      await t;
     }),
   );
 
