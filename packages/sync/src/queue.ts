@@ -611,7 +611,9 @@ export class Queue<T> implements AsyncIterable<T> {
    * q.putNowait('a');
    * q.putNowait('b');
    * q.shutdown();
-   * for await (const item of q) console.log(item); // a, then b
+   * const seen: string[] = [];
+   * for await (const item of q) seen.push(item);
+   * console.log(seen); // ['a', 'b']
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
@@ -633,8 +635,8 @@ export class Queue<T> implements AsyncIterable<T> {
    * @example
    * ```ts
    * import { Queue } from '@aiots/sync';
-   * console.log(new Queue(5).stats());
-   * // { size: 0, maxsize: 5, getters: 0, putters: 0, unfinished: 0, shutdown: false }
+   * const { size, maxsize, getters } = new Queue(5).stats();
+   * console.log(size, maxsize, getters); // 0 5 0
    * ```
    */
   stats(): QueueStats {

@@ -141,7 +141,6 @@ describe('Semaphore: CPython SemaphoreTests', () => {
     'test_acquire_no_hang: a waiter cancelled after its wakeup gives the permit back',
     virtualTest(async () => {
       const sem = new Semaphore(1);
-      // biome-ignore lint/style/useConst: assigned after c1 is defined, read when it runs
       let t2: Task<void> | undefined;
       // `using`, not `await using`: asyncio's __aexit__ does not yield, and neither does a
       // synchronous dispose, so t2 is cancelled before it resumes, as in the original.
