@@ -79,6 +79,14 @@ export abstract class PoolWorker {
     return this.jobs[this.head];
   }
 
+  /**
+   * The seq of the job the worker is running (-1: none), when the worker shares memory with
+   * the pool (threads); undefined when it cannot tell (processes).
+   */
+  runningSeq(): number | undefined {
+    return undefined;
+  }
+
   /** Sends a message; throws a DataCloneError when it cannot be cloned. */
   abstract post(msg: unknown[], transfer?: TransferListItem[]): void;
   /** Asks the worker to exit (it has no jobs). */

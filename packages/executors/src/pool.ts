@@ -839,9 +839,13 @@ export abstract class PoolExecutor implements Executor, WorkerOwner, AsyncDispos
     const head = unreported[0];
     let culprit = -1;
     let unexplained = false;
+    const running = w.runningSeq();
     if (w.fatal) culprit = w.fatalSeq;
     else if (head !== undefined && (reason === 'cancel' || w.startedSeq === head.seq)) {
       culprit = head.seq;
+    } else if (running !== undefined) {
+      // A thread says in shared memory which job it runs, whatever killed it.
+      culprit = running;
     } else if (died && w.ready && head !== undefined) {
       // Should even the STARTED marker get lost (a full IPC pipe when SIGKILL comes), a job
       // at the head of three silent deaths is blamed rather than retried for ever.

@@ -27,10 +27,12 @@ export interface ThreadPoolOptions extends PoolOptions {
 class ThreadWorker extends PoolWorker {
   readonly noun = 'worker thread';
   readonly #worker: Worker;
+  readonly #running = new Int32Array(new SharedArrayBuffer(4)).fill(-1);
 
   constructor(owner: WorkerOwner, index: number, opts: ThreadPoolOptions) {
     super(index);
     const w = new Worker(entry, {
+      workerData: { running: this.#running },
       name: `${opts.name ?? 'aiots-executor'}_${index}`,
       ...(opts.resourceLimits ? { resourceLimits: opts.resourceLimits } : {}),
       ...(execArgv ? { execArgv } : {}),
@@ -42,6 +44,10 @@ class ThreadWorker extends PoolWorker {
       this.error = e;
     });
     w.on('exit', (code) => owner._onExit(this, code, null));
+  }
+
+  override runningSeq(): number {
+    return Atomics.load(this.#running, 0);
   }
 
   post(msg: unknown[], transfer?: TransferListItem[]): void {

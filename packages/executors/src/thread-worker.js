@@ -2,7 +2,7 @@
  * Entry script of a ThreadPoolExecutor worker thread. The crash hooks report the running job
  * before the thread dies, so the pool fails only that job.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { encodeError, runtimeError } from './error-encode.js';
 import { MSG_EXIT, MSG_READY, RUNTIME_KEY } from './protocol.js';
 import { WorkerRuntime } from './worker-runtime.js';
@@ -13,6 +13,7 @@ if (port === null) throw new Error('thread-worker.js must be started by ThreadPo
 const runtime = new WorkerRuntime(
   { post: (msg, transfer) => port.postMessage(msg, transfer) },
   true,
+  /** @type {{ running: Int32Array }} */ (workerData).running,
 );
 /** @type {Record<symbol, unknown>} */ (globalThis)[RUNTIME_KEY] = runtime;
 

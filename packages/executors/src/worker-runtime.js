@@ -163,13 +163,18 @@ export class WorkerRuntime {
   #yieldAt = 0;
   #dead = false;
 
+  /** @type {Int32Array | undefined} */ #current;
+
   /**
    * @param {Port} port
    * @param {boolean} canTransfer
+   * @param {Int32Array} [running] shared with the pool (threads): the seq of the job running,
+   *   or -1, so the pool knows it even when the worker dies without a word (out of memory).
    */
-  constructor(port, canTransfer) {
+  constructor(port, canTransfer, running) {
     this.#port = port;
     this.#canTransfer = canTransfer;
+    this.#current = running;
   }
 
   /**
@@ -350,6 +355,7 @@ export class WorkerRuntime {
         this.#flush();
       }
       this.#seq = seq;
+      if (this.#current !== undefined) Atomics.store(this.#current, 0, seq);
       this.#ac = undefined;
       this.#aborted = false;
       const t0 = now;
@@ -401,6 +407,7 @@ export class WorkerRuntime {
    */
   #done(seq, status, value, took) {
     this.#seq = -1;
+    if (this.#current !== undefined) Atomics.store(this.#current, 0, -1);
     this.#ac = undefined;
     this.#busy += took;
     if (status === ST_OK) {

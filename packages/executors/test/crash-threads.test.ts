@@ -5,7 +5,7 @@ import { expectHealthy, runCrashes, work } from './crash-helpers.ts';
 test('threads: 10,000 jobs, 1% exiting, throwing from a timer or running out of memory, all settle', async () => {
   await using pool = new ThreadPoolExecutor({
     maxWorkers: 2,
-    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
   });
   const seen = await runCrashes(pool, [
     'exit',
