@@ -205,8 +205,13 @@ export class Loop {
   /** @internal Loop time at the start of the latest batch (task ages, cheaply). */
   _coarseNow = 0;
   /** @internal */ _lastStepEnd = 0;
+  // The ready queue: functions and their arguments, interleaved. `#readyN` is its length;
+  // the array keeps its storage from batch to batch (slots are cleared to undefined), which
+  // spares a reallocation on the first push of every batch.
   #ready: unknown[] = [];
+  #readyN = 0;
   #spare: unknown[] = [];
+  #batchN = 0;
   /** The batch being run, when it is run in chunks; `#batchPos` is where it stopped. */
   #batch: unknown[] | undefined = undefined;
   #batchPos = 0;
@@ -435,7 +440,8 @@ export class Loop {
     if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
     this.#nodeTimer = undefined;
     this.#timers.clear();
-    this.#ready.length = 0;
+    this.#ready = [];
+    this.#readyN = 0;
     this.#batch = undefined;
   }
 
@@ -444,7 +450,11 @@ export class Loop {
   /** @internal Queues `fn(arg)` for the next batch. The fast path for the package itself. */
   _schedule(fn: (arg: never) => void, arg: unknown): void {
     if (this.#closed) throw new InvalidStateError('Event loop is closed');
-    this.#ready.push(fn, arg);
+    const r = this.#ready;
+    const k = this.#readyN;
+    r[k] = fn;
+    r[k + 1] = arg;
+    this.#readyN = k + 2;
     if (!this.#scheduled && !this.#running) {
       this.#scheduled = true;
       inRoot(microtask, this.#runOnce);
@@ -500,14 +510,17 @@ export class Loop {
     let q = this.#batch;
     try {
       if (q === undefined) {
-        if (this.#ready.length > 0) this.#idleSpins = 0;
+        if (this.#readyN > 0) this.#idleSpins = 0;
         if (this.#timers.size > 0) this.#collectDueTimers();
         q = this.#batch = this.#ready;
+        this.#batchN = this.#readyN;
         this.#ready = this.#spare;
+        this.#readyN = 0;
         this.#batchPos = 0;
       }
-      const n = q.length;
-      let i = this.#batchPos;
+      const n = this.#batchN;
+      const start = this.#batchPos;
+      let i = start;
       const end = i + CHUNK < n ? i + CHUNK : n;
       for (; i < end; i += 2) {
         const fn = q[i] as (arg: unknown) => void;
@@ -517,6 +530,7 @@ export class Loop {
           this.#callbackFailed(fn, q[i + 1], exception);
         }
       }
+      q.fill(undefined, start, end);
       if (i < n) {
         // Finish the batch after the microtasks this chunk queued (the steps of the tasks it
         // resumed): a task's step runs before the next callback, as in asyncio, and what a
@@ -526,8 +540,8 @@ export class Loop {
         microtask(this.#runOnce);
         return;
       }
-      q.length = 0;
-      this.#spare = q;
+      // Keep the storage for the next batch, unless a burst left it much larger than needed.
+      this.#spare = q.length > 4096 && n * 4 < q.length ? [] : q;
       this.#batch = undefined;
     } finally {
       batchLoop = prev;
@@ -548,7 +562,7 @@ export class Loop {
 
   #afterBatch(): void {
     if (this.#closed) return;
-    if (this.#ready.length > 0) {
+    if (this.#readyN > 0) {
       if (!this.#scheduled) {
         this.#scheduled = true;
         // Reading the clock every batch costs more than a batch; look every 64.
@@ -591,7 +605,11 @@ export class Loop {
         this.#cancelledTimers--;
         continue;
       }
-      this.#ready.push(runHandle, top);
+      const r = this.#ready;
+      const k = this.#readyN;
+      r[k] = runHandle;
+      r[k + 1] = top;
+      this.#readyN = k + 2;
     }
   }
 
@@ -653,7 +671,7 @@ export class Loop {
 
   readonly #virtualJump = (): void => {
     this.#idlePending = false;
-    if (this.#closed || this.#scheduled || this.#running || this.#ready.length > 0) return;
+    if (this.#closed || this.#scheduled || this.#running || this.#readyN > 0) return;
     let top = this.#timers.peek();
     while (top?._cancelled) {
       this.#timers.pop();
