@@ -30,16 +30,17 @@ const burnJob = { module: jobs, name: 'burn' } as const;
  * on a loaded machine, wall-clock time would include waiting for a core and give a smaller n.
  */
 function calibrate(ms: number): number {
-  for (let i = 0; i < 20; i++) burn(100_000); // let the JIT optimize it first
-  let n = 1_000_000;
-  for (;;) {
+  const cpuMs = (n: number): number => {
     const c = process.cpuUsage();
     burn(n);
     const { user, system } = process.cpuUsage(c);
-    const took = (user + system) / 1000;
-    if (took > 50) return Math.round((n * ms) / took);
-    n *= 2;
-  }
+    return (user + system) / 1000;
+  };
+  let n = 1_000_000;
+  while (cpuMs(n) < 20) n *= 2;
+  // The optimizing compiler takes over during the first long calls: re-measure until stable.
+  for (let i = 0; i < 4; i++) n = Math.round((n * ms) / cpuMs(n));
+  return n;
 }
 
 const threads = new ThreadPoolExecutor({ maxWorkers: 2 });
