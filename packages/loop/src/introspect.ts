@@ -47,7 +47,7 @@ export function formatTaskTree(loop?: Loop): string {
         lines.push(parts.join(' '));
         if (t._createdAt)
           lines.push(
-            `${'  '.repeat(depth + 2)}created at ${t._createdAt.trim().split('\n')[0]?.trim()}`,
+            `${'  '.repeat(depth + 2)}created ${t._createdAt.trim().split('\n')[0]?.trim()}`,
           );
         walk(t, depth + 1);
       }

@@ -163,6 +163,20 @@ function microtask(fn: () => void): void {
   resolved.then(fn);
 }
 
+/** Debug mode: what a slow callback was, for the warning. */
+function describeCallback(fn: (arg: unknown) => void, arg: unknown): string {
+  if (arg instanceof Handle) return arg.toString();
+  // A task's first step runs inside the callback that starts it.
+  if (
+    arg !== null &&
+    typeof arg === 'object' &&
+    typeof (arg as { getName?: unknown }).getName === 'function'
+  ) {
+    return String(arg);
+  }
+  return `<callback ${fn.name || 'anonymous'}>`;
+}
+
 function runHandle(h: Handle): void {
   if (!h._cancelled) h._cb(...h._args);
 }
@@ -204,7 +218,9 @@ export class Loop {
   /** @internal */ _taskCount = 0;
   /** @internal Loop time at the start of the latest batch (task ages, cheaply). */
   _coarseNow = 0;
-  /** @internal */ _lastStepEnd = 0;
+  /** @internal Debug mode: the task the last callback resumed, whose step is being timed. */
+  _stepTask: Task<unknown> | undefined = undefined;
+  #stepFrom = 0;
   // The ready queue: functions and their arguments, interleaved. `#readyN` is its length;
   // the array keeps its storage from batch to batch (slots are cleared to undefined), which
   // spares a reallocation on the first push of every batch.
@@ -521,16 +537,38 @@ export class Loop {
       const n = this.#batchN;
       const start = this.#batchPos;
       let i = start;
-      const end = i + CHUNK < n ? i + CHUNK : n;
-      for (; i < end; i += 2) {
+      if (this.debug) {
+        // One callback a chunk, so that a task it resumes runs its step (in the microtasks
+        // queued by the callback) before the next chunk, which times it.
+        this.#endStep();
+      }
+      if (this.debug && i < n) {
+        const end = i + 2;
         const fn = q[i] as (arg: unknown) => void;
+        const arg = q[i + 1];
+        const t0 = performance.now();
         try {
-          fn(q[i + 1]);
+          fn(arg);
         } catch (exception) {
-          this.#callbackFailed(fn, q[i + 1], exception);
+          this.#callbackFailed(fn, arg, exception);
+        }
+        const t1 = performance.now();
+        if (t1 - t0 > this.slowCallbackDurationMs)
+          this.#warnSlow(describeCallback(fn, arg), t1 - t0);
+        this.#stepFrom = t1;
+        i = end;
+      } else {
+        const end = i + CHUNK < n ? i + CHUNK : n;
+        for (; i < end; i += 2) {
+          const fn = q[i] as (arg: unknown) => void;
+          try {
+            fn(q[i + 1]);
+          } catch (exception) {
+            this.#callbackFailed(fn, q[i + 1], exception);
+          }
         }
       }
-      q.fill(undefined, start, end);
+      q.fill(undefined, start, i);
       if (i < n) {
         // Finish the batch after the microtasks this chunk queued (the steps of the tasks it
         // resumed): a task's step runs before the next callback, as in asyncio, and what a
@@ -543,12 +581,32 @@ export class Loop {
       // Keep the storage for the next batch, unless a burst left it much larger than needed.
       this.#spare = q.length > 4096 && n * 4 < q.length ? [] : q;
       this.#batch = undefined;
+      // Debug mode: time the step of the task the last callback resumed, even if no batch
+      // follows.
+      if (this._stepTask !== undefined) microtask(this.#endStep);
     } finally {
       batchLoop = prev;
       this.#running = false;
     }
     this.#afterBatch();
   };
+
+  /** Debug mode: the step of the task the last callback resumed ended; warn if it was slow. */
+  readonly #endStep = (): void => {
+    const task = this._stepTask;
+    if (task === undefined) return;
+    this._stepTask = undefined;
+    const took = performance.now() - this.#stepFrom;
+    if (took > this.slowCallbackDurationMs) this.#warnSlow(task.toString(), took, task._createdAt);
+  };
+
+  #warnSlow(what: string, tookMs: number, createdAt?: string): void {
+    const where = createdAt ? `\n  created at:\n${createdAt}` : '';
+    process.emitWarning(`Executing ${what} took ${(tookMs / 1000).toFixed(3)} seconds${where}`, {
+      type: 'AiotsSlowCallbackWarning',
+      code: 'AIOTS_SLOW_STEP',
+    });
+  }
 
   #callbackFailed(fn: (arg: unknown) => void, arg: unknown, exception: unknown): void {
     const handle = arg instanceof Handle ? arg : undefined;

@@ -56,7 +56,6 @@ interface TaskExtras {
   weakHead: Waiter | undefined;
   ac: AbortController | undefined;
   createdAt: string | undefined;
-  stepStart: number;
 }
 
 function cancelMessage(msg: unknown): string {
@@ -126,13 +125,6 @@ export class Task<T> extends Future<T> {
   get _createdAt(): string | undefined {
     return this._x?.createdAt;
   }
-  /** @internal Debug mode: when the current step started (0: none). */
-  get _stepStart(): number {
-    return this._x === undefined ? 0 : this._x.stepStart;
-  }
-  set _stepStart(t: number) {
-    if (t !== 0 || this._x !== undefined) this._extras().stepStart = t;
-  }
   /** @internal */
   _extras(): TaskExtras {
     let x = this._x;
@@ -143,7 +135,6 @@ export class Task<T> extends Future<T> {
         weakHead: undefined,
         ac: undefined,
         createdAt: undefined,
-        stepStart: 0,
       };
     }
     return x;
@@ -326,7 +317,6 @@ export class Task<T> extends Future<T> {
       }
       this._tieSeq++;
       this._addHard(w);
-      if (this._stepStart !== 0) this._endStep();
       return false;
     }
     w._flags |= WEAK;
@@ -372,7 +362,9 @@ export class Task<T> extends Future<T> {
     }
     if (!(flags & FORCE_CANCEL)) this._unlink(w);
     this._engaged = currentEpoch();
-    if (this._loop.debug) this._startStep();
+    // Debug mode: this task's step runs in the microtasks after this callback; the loop
+    // times it until its next chunk (see Loop.#runOnce).
+    if (this._loop.debug) this._loop._stepTask = this as Task<unknown>;
     let err: CancelledError | undefined;
     if (flags & FORCE_CANCEL || this._mustCancel) {
       this._mustCancel = false;
@@ -436,37 +428,10 @@ export class Task<T> extends Future<T> {
     this._hardHead = undefined;
     this._weakHead = undefined;
     this._fn = undefined;
-    if (this._stepStart !== 0) this._endStep();
-  }
-
-  /** @internal Debug mode: a step of this task starts now. */
-  _startStep(): void {
-    this._stepStart = performance.now();
-    setImmediate(endStepIfOpen, this, this._stepStart);
-  }
-
-  /** @internal Debug mode: the current step ended; warn if it blocked the loop too long. */
-  _endStep(): void {
-    const now = performance.now();
-    const loop = this._loop;
-    const took = now - Math.max(this._stepStart, loop._lastStepEnd);
-    loop._lastStepEnd = now;
-    this._stepStart = 0;
-    if (took > loop.slowCallbackDurationMs) {
-      const where = this._createdAt ? `\n  created at:\n${this._createdAt}` : '';
-      process.emitWarning(
-        `Executing ${this.toString()} took ${(took / 1000).toFixed(3)} seconds${where}`,
-        { type: 'AiotsSlowCallbackWarning', code: 'AIOTS_SLOW_STEP' },
-      );
-    }
   }
 }
 
 _setTaskCtor(Task as never);
-
-function endStepIfOpen(task: Task<unknown>, start: number): void {
-  if (task._stepStart === start) task._endStep();
-}
 
 /**
  * A cancel reached only waitFor()'s view of a promise (`CANCEL_LAST`) and, one turn later,
@@ -530,7 +495,6 @@ function startTask(task: Task<unknown>): void {
     return;
   }
   task._engaged = currentEpoch();
-  if (task._loop.debug) task._startStep();
   taskStorage.run(task, runBody, task);
 }
 

@@ -311,6 +311,45 @@ describe('4.A exception handler and task factory', () => {
     ).toBe(true);
   });
 
+  test('debug mode blames the task whose resumed step blocked, not one resumed in the same batch', async () => {
+    const warnings = captureWarnings('AiotsSlowCallbackWarning');
+    try {
+      await run(
+        async () => {
+          getRunningLoop().slowCallbackDurationMs = 40;
+          const quick = createTask(
+            async () => {
+              await sleep(5);
+              await sleep(0);
+            },
+            { name: 'quick' },
+          );
+          const blocker = createTask(
+            async () => {
+              await sleep(5);
+              busyWait(120);
+              await sleep(0);
+            },
+            { name: 'blocker' },
+          );
+          // A task whose first step returns a Future ends its step synchronously, which used
+          // to hide the blocker's step behind it.
+          const sleeper = createTask(() => sleep(5), { name: 'sleeper' });
+          await Promise.all([quick, blocker, sleeper]);
+        },
+        { debug: true },
+      );
+      await macrotask();
+    } finally {
+      warnings.stop();
+    }
+    const messages = warnings.seen.map((w) => w.message);
+    expect(
+      messages.some((m) => /^Executing <Task .*name="blocker"> took 0\.1\d\d seconds/.test(m)),
+    ).toBe(true);
+    expect(messages.some((m) => /name="(quick|sleeper)"/.test(m))).toBe(false);
+  });
+
   test('slow steps are not reported outside debug mode', async () => {
     const warnings = captureWarnings('AiotsSlowCallbackWarning');
     try {
