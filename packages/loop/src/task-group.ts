@@ -204,6 +204,14 @@ export class TaskGroup {
   readonly #onTaskDone = (task: Task<unknown>): void => {
     this.#tasks.delete(task);
     this.#running--;
+    const onCompleted = this.#onCompleted;
+    if (onCompleted !== undefined && this.#tasks.size === 0 && onCompleted._state === PENDING) {
+      onCompleted._resolve(true);
+    }
+    if (task._state === REJECTED) this.#childFailed(task);
+    // With a limit: start the next queued child here, in this loop callback (the finished
+    // child's done callback), rather than a batch later. After a failure #abort() has
+    // emptied the queue, so a queued child never runs its body then.
     if (this.#queueHead < this.#queue.length) {
       const next = this.#queue[this.#queueHead] as Task<unknown>;
       this.#queue[this.#queueHead++] = undefined as never;
@@ -212,13 +220,11 @@ export class TaskGroup {
         this.#queueHead = 0;
       }
       this.#running++;
-      next._startSoon();
+      next._startNow();
     }
-    const onCompleted = this.#onCompleted;
-    if (onCompleted !== undefined && this.#tasks.size === 0 && onCompleted._state === PENDING) {
-      onCompleted._resolve(true);
-    }
-    if (task._state !== REJECTED) return;
+  };
+
+  #childFailed(task: Task<unknown>): void {
     task._markRetrieved();
     const exc = task._value;
     this.#errors.push(exc);
@@ -236,7 +242,7 @@ export class TaskGroup {
       this.#parentCancelRequested = true;
       parent.cancel();
     }
-  };
+  }
 }
 
 /**

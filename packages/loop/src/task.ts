@@ -167,6 +167,14 @@ export class Task<T> extends Future<T> {
     this._loop._schedule(startTask, this);
   }
 
+  /**
+   * @internal Starts a task created with `_defer` now. Only from a loop callback: the body
+   * runs as part of that callback, as if it had been scheduled just before it.
+   */
+  _startNow(): void {
+    startTask(this as Task<unknown>);
+  }
+
   override get [Symbol.toStringTag](): string {
     return 'Task';
   }
