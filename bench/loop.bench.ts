@@ -6,10 +6,10 @@
  * context per task, which is `als.run(i, asyncFn)` per call plus a `Promise.all`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createTask, gather, getRunningLoop, run, type Task, taskGroup } from '@aiots/loop';
+import { createTask, gather, getRunningLoop, run, type Task } from '@aiots/loop';
 import { Effect, Fiber } from 'effect';
 import { run as effectionRun, spawn } from 'effection';
-import pLimit from 'p-limit';
+import { groupLimited, pLimited, trivial } from './fan-out.ts';
 import { compare } from './harness.ts';
 
 const N = 100_000;
@@ -17,10 +17,6 @@ const N_GATHER = 10_000;
 /** Effection costs ~100 us a task: a smaller N keeps a run under a second; compare per op. */
 const N_EFFECTION = 2_000;
 const TIMER_DELAY_MS = 1;
-
-async function trivial(): Promise<number> {
-  return 1;
-}
 
 // biome-ignore lint/correctness/useYield: Effection's trivial child returns at once.
 function* trivialOperation(): Generator<never, number> {
@@ -98,26 +94,6 @@ function effectionSpawn(n: number): () => Promise<void> {
       for (let i = 0; i < n; i++) tasks.push(yield* spawn(trivialOperation));
       for (const t of tasks) yield* t;
     });
-  };
-}
-
-function groupLimited(n: number, limit: number): () => Promise<void> {
-  return async () => {
-    await taskGroup(
-      async (tg) => {
-        for (let i = 0; i < n; i++) tg.createTask(trivial);
-      },
-      { limit },
-    );
-  };
-}
-
-function pLimited(n: number, concurrency: number): () => Promise<void> {
-  return async () => {
-    const limit = pLimit(concurrency);
-    const all = new Array<Promise<number>>(n);
-    for (let i = 0; i < n; i++) all[i] = limit(trivial);
-    await Promise.all(all);
   };
 }
 

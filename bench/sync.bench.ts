@@ -22,7 +22,7 @@ import { Lock, Queue, Semaphore } from '@aiots/sync';
 import { AsyncQueue } from '@esfx/async-queue';
 import { Mutex } from 'async-mutex';
 import { Effect, Queue as EffectQueue, Fiber } from 'effect';
-import pLimit from 'p-limit';
+import { groupLimited, pLimited, trivial } from './fan-out.ts';
 import { compare } from './harness.ts';
 
 const N_UNCONTENDED = 200_000;
@@ -33,10 +33,6 @@ const PRODUCERS = 10;
 const CONSUMERS = 10;
 const N_ITEMS = 1_000_000;
 const N_ITEMS_ESFX = 10_000;
-
-async function trivial(): Promise<number> {
-  return 1;
-}
 
 // ---- Lock, uncontended ----------------------------------------------------------------------
 
@@ -114,26 +110,6 @@ function semaphoreJobs(n: number, limit: number): () => Promise<void> {
     await taskGroup(async (tg) => {
       for (let i = 0; i < n; i++) tg.createTask(job);
     });
-  };
-}
-
-function groupLimited(n: number, limit: number): () => Promise<void> {
-  return async () => {
-    await taskGroup(
-      async (tg) => {
-        for (let i = 0; i < n; i++) tg.createTask(trivial);
-      },
-      { limit },
-    );
-  };
-}
-
-function pLimited(n: number, concurrency: number): () => Promise<void> {
-  return async () => {
-    const limit = pLimit(concurrency);
-    const all = new Array<Promise<number>>(n);
-    for (let i = 0; i < n; i++) all[i] = limit(trivial);
-    await Promise.all(all);
   };
 }
 

@@ -1,0 +1,31 @@
+// The bounded fan-out cases that the loop and sync suites share: 100k trivial jobs through
+// the loop's limited task group, and through p-limit.
+import { taskGroup } from '@aiots/loop';
+import pLimit from 'p-limit';
+
+/** The job every fan-out case runs: an async function that returns at once. */
+export async function trivial(): Promise<number> {
+  return 1;
+}
+
+/** `n` trivial children of a `taskGroup` with `{ limit }`. */
+export function groupLimited(n: number, limit: number): () => Promise<void> {
+  return async () => {
+    await taskGroup(
+      async (tg) => {
+        for (let i = 0; i < n; i++) tg.createTask(trivial);
+      },
+      { limit },
+    );
+  };
+}
+
+/** `n` trivial jobs through `p-limit(concurrency)`, awaited with `Promise.all`. */
+export function pLimited(n: number, concurrency: number): () => Promise<void> {
+  return async () => {
+    const limit = pLimit(concurrency);
+    const all = new Array<Promise<number>>(n);
+    for (let i = 0; i < n; i++) all[i] = limit(trivial);
+    await Promise.all(all);
+  };
+}
