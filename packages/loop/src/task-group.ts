@@ -11,6 +11,8 @@ import { Future, PENDING, REJECTED } from './future.ts';
 import type { Loop } from './loop.ts';
 import { createTask, currentTask, type Task, type TaskOptions } from './task.ts';
 
+const DEFER: TaskOptions = { _defer: true };
+
 /** Options of `taskGroup`. */
 export interface TaskGroupOptions {
   /**
@@ -44,7 +46,11 @@ export class TaskGroup {
   #loop: Loop | undefined;
   #parent: Task<unknown> | undefined;
   #parentCancelRequested = false;
-  #tasks = new Set<Task<unknown>>();
+  // Children not done yet: a count, and every child ever created in an array (for #abort,
+  // which skips the done ones). A Set's delete on every finished child cost more than all
+  // the rest of a limited group's bookkeeping.
+  #pending = 0;
+  #children: Task<unknown>[] = [];
   #errors: unknown[] = [];
   #onCompleted: Future<boolean> | undefined;
   readonly #limit: number;
@@ -82,8 +88,7 @@ export class TaskGroup {
       }
       this._enter(parent);
     }
-    if (this.#exiting && this.#tasks.size === 0)
-      throw new InvalidStateError('TaskGroup is finished');
+    if (this.#exiting && this.#pending === 0) throw new InvalidStateError('TaskGroup is finished');
     if (this.#aborting) throw new InvalidStateError('TaskGroup is shutting down');
     if (typeof fn !== 'function') {
       throw new TypeError(
@@ -96,13 +101,22 @@ export class TaskGroup {
       this.#running++;
       task = loop.createTask(fn, opts);
     } else {
-      task = loop.createTask(fn, { ...opts, _defer: true } as TaskOptions);
+      task = loop.createTask(
+        fn,
+        opts === undefined ? DEFER : ({ ...opts, _defer: true } as TaskOptions),
+      );
       this.#queue.push(task as Task<unknown>);
     }
+    this.#pending++;
     if (task._state !== PENDING) {
       this.#onTaskDone(task as Task<unknown>);
     } else {
-      this.#tasks.add(task as Task<unknown>);
+      const children = this.#children;
+      // A long-lived group (a server's) must not keep every child it ever had.
+      if (children.length > 1024 && children.length > 4 * this.#pending) {
+        this.#children = children.filter((t) => t._state === PENDING);
+      }
+      this.#children.push(task as Task<unknown>);
       task._addEntry(this.#onTaskDone as never);
     }
     return task;
@@ -113,7 +127,7 @@ export class TaskGroup {
    * `undefined` without throwing `CancelledError` (unless a child failed).
    */
   cancel(): void {
-    if (!this.#entered || (this.#exiting && this.#tasks.size === 0)) return;
+    if (!this.#entered || (this.#exiting && this.#pending === 0)) return;
     this.#cancelRequested = true;
     if (!this.#aborting) this.#abort();
     if (!this.#exiting && !this.#parentCancelRequested) {
@@ -124,12 +138,12 @@ export class TaskGroup {
 
   /** Number of children not done yet. */
   get size(): number {
-    return this.#tasks.size;
+    return this.#pending;
   }
 
   toString(): string {
     const info: string[] = [];
-    if (this.#tasks.size) info.push(`tasks=${this.#tasks.size}`);
+    if (this.#pending) info.push(`tasks=${this.#pending}`);
     if (this.#errors.length) info.push(`errors=${this.#errors.length}`);
     if (this.#aborting) info.push('cancelling');
     else if (this.#entered) info.push('entered');
@@ -159,7 +173,7 @@ export class TaskGroup {
     const parent = this.#parent as Task<unknown>;
     let propagate: unknown = failed && CancelledError.is(exc) ? exc : undefined;
     if (failed && !this.#aborting) this.#abort();
-    while (this.#tasks.size > 0) {
+    while (this.#pending > 0) {
       this.#onCompleted = new Future<boolean>(this.#loop, 'TaskGroup children');
       try {
         await this.#onCompleted;
@@ -193,7 +207,7 @@ export class TaskGroup {
 
   #abort(): void {
     this.#aborting = true;
-    for (const t of this.#tasks) if (t._state === PENDING) t.cancel();
+    for (const t of this.#children) if (t._state === PENDING) t.cancel();
     // Queued children were cancelled before they started: start them so they settle.
     const q = this.#queue;
     for (let i = this.#queueHead; i < q.length; i++) (q[i] as Task<unknown>)._startSoon();
@@ -202,10 +216,10 @@ export class TaskGroup {
   }
 
   readonly #onTaskDone = (task: Task<unknown>): void => {
-    this.#tasks.delete(task);
+    this.#pending--;
     this.#running--;
     const onCompleted = this.#onCompleted;
-    if (onCompleted !== undefined && this.#tasks.size === 0 && onCompleted._state === PENDING) {
+    if (onCompleted !== undefined && this.#pending === 0 && onCompleted._state === PENDING) {
       onCompleted._resolve(true);
     }
     if (task._state === REJECTED) this.#childFailed(task);
