@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ExecutorShutdownError } from '@aiots/executors';
@@ -7,6 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { job, pools } from './helpers.ts';
 
 const sleepMs = job<[number], number>('sleepMs');
+const markThenSleep = job<[string, number], number>('markThenSleep');
 const whoAmI = job<[], string>('whoAmI');
 
 async function until(cond: () => boolean): Promise<void> {
@@ -29,9 +33,12 @@ describe.each(pools)('%s shutdown', (_name, Pool) => {
   test('shutdown({ cancelFutures: true }) cancels jobs that have not started; the running one finishes', async () => {
     const pool = new Pool({ maxWorkers: 1 });
     await pool.submit(whoAmI); // the job module is loaded: the next job starts as soon as it arrives
-    const running = pool.submit(sleepMs, 50);
+    // `stats().running` counts jobs sent to a worker, which may not have started yet: wait for
+    // the job itself to say it runs.
+    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-shutdown-')), 'started');
+    const running = pool.submit(markThenSleep, marker, 50);
     const queued = [pool.submit(whoAmI), pool.submit(whoAmI), pool.submit(whoAmI)];
-    await until(() => pool.stats().running >= 1);
+    await until(() => existsSync(marker));
     await pool.shutdown({ cancelFutures: true });
     expect(running.result()).toBe(50);
     for (const t of queued) expect(t.cancelled()).toBe(true);
