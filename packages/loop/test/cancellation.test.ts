@@ -16,7 +16,6 @@ import {
   CancelledError,
   createTask,
   currentTask,
-  type Future,
   getRunningLoop,
   sleep,
   type Task,
@@ -24,25 +23,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-
-/** Lets the other tasks run for a few batches (asyncio's `run_briefly`). */
-async function runBriefly(batches = 3): Promise<void> {
-  for (let i = 0; i < batches; i++) await sleep(0);
-}
-
-/** The rejection of `p`, or a failure if it fulfils. */
-async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
-  return p.then(
-    (v) => {
-      throw new Error(`expected a rejection, got ${String(v)}`);
-    },
-    (e: unknown) => e,
-  );
-}
-
-function future<T>(label: string): Future<T> {
-  return getRunningLoop().createFuture<T>({ label });
-}
+import { future, rejection, runBriefly } from './helpers.ts';
 
 describe('4.C cancelling a task', () => {
   test('test_cancel: a task cancelled while sleeping ends cancelled', async () => {

@@ -14,11 +14,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual, virtualTest } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-
-/** Lets every callback queued so far (and the ones they queue) run: asyncio's run_briefly. */
-async function runBriefly(turns = 3): Promise<void> {
-  for (let i = 0; i < turns; i++) await sleep(0);
-}
+import { runBriefly } from './helpers.ts';
 
 function futures<T = unknown>(n: number): Future<T>[] {
   const loop = getRunningLoop();

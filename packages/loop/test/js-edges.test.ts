@@ -22,43 +22,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-
-async function runBriefly(batches = 3): Promise<void> {
-  for (let i = 0; i < batches; i++) await sleep(0);
-}
-
-async function rejection(p: PromiseLike<unknown>): Promise<unknown> {
-  return p.then(
-    (v) => {
-      throw new Error(`expected a rejection, got ${String(v)}`);
-    },
-    (e: unknown) => e,
-  );
-}
-
-/** A native promise with its resolve function: a foreign awaitable, or a latch. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-function future<T>(label: string): Future<T> {
-  return getRunningLoop().createFuture<T>({ label });
-}
-
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // Block the loop on purpose.
-  }
-}
+import { busyWait, deferred, future, macrotask, rejection, runBriefly } from './helpers.ts';
 
 describe('every aiots awaitable a task chains on is tied to it', () => {
   test('Promise.all([t1, t2]) inside a task: cancelling the task cancels both', async () => {

@@ -38,6 +38,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, type OnTestFinishedHandler, test, vi } from 'vitest';
+import { busyWait, macrotask } from './helpers.ts';
 
 /** Collects what the running loop's exception handler receives. */
 function captureHandler(loop: Loop = getRunningLoop()): ExceptionContext[] {
@@ -56,18 +57,6 @@ function captureWarnings(type: string): { seen: Error[]; stop: () => void } {
   };
   process.on('warning', onWarning);
   return { seen, stop: () => process.off('warning', onWarning) };
-}
-
-/** One macrotask turn of Node's own loop (process warnings are emitted on nextTick). */
-function macrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function busyWait(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    // Block the loop on purpose.
-  }
 }
 
 describe('4.A scheduling order', () => {

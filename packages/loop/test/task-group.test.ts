@@ -18,25 +18,13 @@ import {
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
+import { me, rejectionOf } from './helpers.ts';
 
 class MyExc extends Error {
   override name = 'MyExc';
 }
 class ZeroDivisionError extends Error {
   override name = 'ZeroDivisionError';
-}
-
-async function rejectionOf(p: PromiseLike<unknown>): Promise<unknown> {
-  return p.then(
-    () => 'fulfilled',
-    (e: unknown) => e,
-  );
-}
-
-function me(): Task<unknown> {
-  const t = currentTask();
-  if (t === undefined) throw new Error('expected to run inside a task');
-  return t;
 }
 
 /** asyncio's get_error_types: the set of error class names in a group. */

@@ -23,19 +23,7 @@ import {
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-
-async function rejectionOf(p: PromiseLike<unknown>): Promise<unknown> {
-  return p.then(
-    () => 'fulfilled',
-    (e: unknown) => e,
-  );
-}
-
-function me(): Task<unknown> {
-  const t = currentTask();
-  if (t === undefined) throw new Error('expected to run inside a task');
-  return t;
-}
+import { me, rejectionOf } from './helpers.ts';
 
 /** Checks that nothing is left over once a timeout is done with. */
 function expectClean(): void {

@@ -24,18 +24,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual, virtualTest } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-
-async function runBriefly(turns = 3): Promise<void> {
-  for (let i = 0; i < turns; i++) await sleep(0);
-}
-
-/** The rejection of `p`, or a marker when it fulfils. */
-async function rejectionOf(p: PromiseLike<unknown>): Promise<unknown> {
-  return p.then(
-    () => 'fulfilled',
-    (e: unknown) => e,
-  );
-}
+import { rejectionOf, runBriefly } from './helpers.ts';
 
 class FooError extends Error {
   override name = 'FooError';
