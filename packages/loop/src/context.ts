@@ -16,8 +16,7 @@ export const taskStorage = new AsyncLocalStorage<Task<unknown>>();
 
 type Runner = <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R;
 // The context this module was evaluated in: `taskStorage` did not exist yet, so no task is
-// current there, and usually no other store is set either, which makes it the cheapest frame
-// for `taskStorage.run()` to copy when a task starts.
+// current there. (Tasks do not start from it: each starts in its creator's context.)
 const rootRunner = AsyncLocalStorage.snapshot() as unknown as Runner;
 
 /**

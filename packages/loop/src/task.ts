@@ -16,7 +16,7 @@
  * task shows no sign of having received it (still pending, no new hard tie one turn later),
  * the cancel is re-armed: weak ties are cancelled, else the next cancellation point throws.
  */
-import { performance } from 'node:perf_hooks';
+import { AsyncResource } from 'node:async_hooks';
 import { currentEpoch, taskStorage } from './context.ts';
 import { CancelledError, InvalidStateError } from './errors.ts';
 import {
@@ -42,6 +42,9 @@ export interface TaskOptions {
 }
 
 let nextTaskId = 0;
+
+/** A task settles its own resource: no destroy hook bookkeeping per task. */
+const TASK_RESOURCE_OPTS = { requireManualDestroy: true };
 
 /**
  * @internal A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
@@ -92,6 +95,8 @@ export class Task<T> extends Future<T> {
   _prev: Task<unknown> | undefined = undefined;
   /** @internal */ _next: Task<unknown> | undefined = undefined;
   /** @internal */ _x: TaskExtras | undefined = undefined;
+  /** @internal The creator's AsyncLocalStorage context, until the body starts in it. */
+  _ctx: AsyncResource | undefined;
 
   /** @internal */
   get _cancelMsg(): unknown {
@@ -149,6 +154,7 @@ export class Task<T> extends Future<T> {
     const parent = taskStorage.getStore();
     this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
     this._createdMs = Math.trunc(l._coarseNow);
+    this._ctx = new AsyncResource('aiots.Task', TASK_RESOURCE_OPTS);
     if (l.debug) this._extras().createdAt = creationSite();
     const tail = l._tail;
     if (tail === undefined) l._head = this as Task<unknown>;
@@ -436,6 +442,7 @@ export class Task<T> extends Future<T> {
     this._hardHead = undefined;
     this._weakHead = undefined;
     this._fn = undefined;
+    this._ctx = undefined;
   }
 }
 
@@ -503,7 +510,18 @@ function startTask(task: Task<unknown>): void {
     return;
   }
   task._engaged = currentEpoch();
-  taskStorage.run(task, runBody, task);
+  const ctx = task._ctx as AsyncResource;
+  task._ctx = undefined;
+  // The body runs in the context the task was created in, with the task as the current
+  // store (asyncio copies the creator's contextvars into a task). `enterWith` inside
+  // `runInAsyncScope` builds one context frame; `runInAsyncScope` then puts back the exact
+  // frame it found. (`taskStorage.run` would build a second frame just to restore.)
+  ctx.runInAsyncScope(enterBody, undefined, task);
+}
+
+function enterBody(task: Task<unknown>): void {
+  taskStorage.enterWith(task);
+  runBody(task);
 }
 
 function runBody(task: Task<unknown>): void {
@@ -556,7 +574,8 @@ export function describeAwaitable(fut: Future<unknown>): string {
 
 /**
  * Runs `fn()` in a new Task on the current loop (the default loop outside `run()`). The body
- * starts on a later turn, in creation order; a task cancelled before then never runs it.
+ * starts on a later turn, in creation order; a task cancelled before then never runs it. It
+ * runs in the AsyncLocalStorage context of this call, with the new task as `currentTask()`.
  *
  * @param fn an async function (its promise is the task's outcome).
  * @throws {TypeError} when `fn` is not a function.

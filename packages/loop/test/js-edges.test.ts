@@ -5,6 +5,7 @@
  * listeners) inherit its context but must not capture its cancellation; `waitFor` and
  * `timeout` keep their deadline over foreign promises.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitterAsyncResource } from 'node:events';
 import {
   CancelledError,
@@ -17,6 +18,7 @@ import {
   sleep,
   type Task,
   TimeoutError,
+  taskGroup,
   timeout,
   waitFor,
 } from '@aiots/loop';
@@ -114,6 +116,64 @@ describe('every aiots awaitable a task chains on is tied to it', () => {
     await sleep(0);
     slow.cancel();
     expect(await rejection(slow)).toBeInstanceOf(CancelledError);
+  });
+});
+
+describe('a task runs in the AsyncLocalStorage context it was created in', () => {
+  const requestId = new AsyncLocalStorage<string>();
+
+  test("createTask, an eager task and a task group child see the creator's store", async () => {
+    await runVirtual(async () => {
+      const seen = await requestId.run('req-1', async () => {
+        const plain = createTask(async () => requestId.getStore());
+        const eager = createTask(async () => requestId.getStore(), { eager: true });
+        const fromGroup: Array<string | undefined> = [];
+        await taskGroup(
+          async (tg) => {
+            for (let i = 0; i < 3; i++) {
+              tg.createTask(async () => {
+                await sleep(1);
+                fromGroup.push(requestId.getStore());
+              });
+            }
+          },
+          { limit: 1 },
+        );
+        return [await plain, await eager, ...fromGroup];
+      });
+      expect(seen).toEqual(['req-1', 'req-1', 'req-1', 'req-1', 'req-1']);
+    });
+  });
+
+  test('the store at createTask() counts, not the one when the body starts; the task is current inside', async () => {
+    await runVirtual(async () => {
+      const tasks = ['a', 'b'].map((id) =>
+        requestId.run(id, () =>
+          createTask(async () => [requestId.getStore(), currentTask()?.getName()], { name: id }),
+        ),
+      );
+      requestId.enterWith('changed later');
+      expect(await gather(tasks)).toEqual([
+        ['a', 'a'],
+        ['b', 'b'],
+      ]);
+    });
+  });
+
+  test('run(main) inside a context: main and its children see it; nothing leaks out of a task', async () => {
+    const seen = await requestId.run('outer', () =>
+      run(async () => {
+        const child = createTask(async () => {
+          requestId.enterWith('inside child');
+          await sleep(0);
+          return requestId.getStore();
+        });
+        const fromChild = await child;
+        return [requestId.getStore(), fromChild, requestId.getStore()];
+      }),
+    );
+    expect(seen).toEqual(['outer', 'inside child', 'outer']);
+    expect(requestId.getStore()).toBeUndefined();
   });
 });
 
