@@ -43,9 +43,6 @@ export interface TaskOptions {
 
 let nextTaskId = 0;
 
-/** A task settles its own resource: no destroy hook bookkeeping per task. */
-const TASK_RESOURCE_OPTS = { requireManualDestroy: true };
-
 /**
  * @internal A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
  * of the awaiting task reaches it only when no other awaitable of the task accepted it.
@@ -154,7 +151,9 @@ export class Task<T> extends Future<T> {
     const parent = taskStorage.getStore();
     this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
     this._createdMs = Math.trunc(l._coarseNow);
-    this._ctx = new AsyncResource('aiots.Task', TASK_RESOURCE_OPTS);
+    // Only a reference to the creator's context (async_hooks users see an 'aiots.Task'
+    // resource, destroyed when collected, as Node's own resources are).
+    this._ctx = new AsyncResource('aiots.Task');
     if (l.debug) this._extras().createdAt = creationSite();
     const tail = l._tail;
     if (tail === undefined) l._head = this as Task<unknown>;
