@@ -7,7 +7,8 @@
  * - Lock, contended: 100 tasks each taking the lock 1,000 times with nothing inside, so every
  *   acquire after the first queues and every release hands the lock over.
  * - 100,000 trivial jobs, each a task, bounded by `Semaphore(100)` inside a task group, against
- *   p-limit(100); the loop's `taskGroup({ limit: 100 })` is the task-free path.
+ *   p-limit(100); the loop's `taskGroup({ limit: 100 })` is the task-free path. A floor row
+ *   parks a bare async function per job, in its own context, on a minimal semaphore.
  * - Queue: 10 producers and 10 consumers moving 1,000,000 items through an unbounded queue,
  *   against Effect's `Queue` (fibers) and `@esfx/async-queue`. Producers await every put
  *   where the library's put returns something to await (ours, Effect); esfx's put is
@@ -17,6 +18,7 @@
  *   that suits it best.
  */
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createTask, gather, run, type Task, taskGroup } from '@aiots/loop';
 import { Lock, Queue, Semaphore } from '@aiots/sync';
 import { AsyncQueue } from '@esfx/async-queue';
@@ -110,6 +112,55 @@ function semaphoreJobs(n: number, limit: number): () => Promise<void> {
     await taskGroup(async (tg) => {
       for (let i = 0; i < n; i++) tg.createTask(job);
     });
+  };
+}
+
+/**
+ * What any design with a task each parked on a semaphore pays at least: an async function per
+ * job in its own AsyncLocalStorage context, parked on a bare promise-returning semaphore (no
+ * cancellation, no fairness bookkeeping, no Task). It shows where the p-limit target sits.
+ */
+class BareSemaphore {
+  #free: number;
+  readonly #waiters: Array<(() => void) | undefined> = [];
+  #head = 0;
+  constructor(permits: number) {
+    this.#free = permits;
+  }
+  acquire(): Promise<void> | undefined {
+    if (this.#free > 0 && this.#head === this.#waiters.length) {
+      this.#free--;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      this.#waiters.push(resolve);
+    });
+  }
+  release(): void {
+    if (this.#head < this.#waiters.length) {
+      const wake = this.#waiters[this.#head] as () => void;
+      this.#waiters[this.#head++] = undefined;
+      wake();
+    } else this.#free++;
+  }
+}
+
+const jobContext = new AsyncLocalStorage<number>();
+
+function bareSemaphoreFloor(n: number, limit: number): () => Promise<void> {
+  return async () => {
+    const sem = new BareSemaphore(limit);
+    const job = async () => {
+      await sem.acquire();
+      try {
+        await trivial();
+      } finally {
+        sem.release();
+      }
+    };
+    const all = new Array<Promise<void>>(n);
+    for (let i = 0; i < n; i++) all[i] = jobContext.run(i, job);
+    await Promise.all(all);
   };
 }
 
@@ -208,6 +259,10 @@ await run(async () => {
     [
       { name: 'p-limit(100) + Promise.all', fn: pLimited(N_JOBS, 100) },
       { name: 'taskGroup({ limit: 100 }) (no target)', fn: groupLimited(N_JOBS, 100) },
+      {
+        name: 'floor: async fn each in als.run on a bare semaphore (no target)',
+        fn: bareSemaphoreFloor(N_JOBS, 100),
+      },
     ],
     { ops: N_JOBS, target: { vs: 'p-limit', atLeast: 1 } },
   );
