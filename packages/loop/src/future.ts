@@ -41,6 +41,18 @@ function fireWaiter(w: Waiter): void {
   } else if (state === CANCELLED) {
     value = fut._cancelledError();
   }
+  if (fut._flags & HANDOFF) {
+    // `then()`'s Future was cancelled first (a task awaiting `fut.then(cb)` was cancelled):
+    // nobody can receive the result now, so `cb` does not run and the primitive passes on
+    // what it handed over, which a lock or permit taken by `cb` would leak.
+    if (w._state !== PENDING) {
+      handoff(fut, false);
+      return;
+    }
+    if (state !== FULFILLED) handoff(fut, false);
+    // Taken: the primitive learns it once the consumer has resumed (see handoffLater).
+    else if ((fut._flags & (TELL_TAKEN | HANDED)) === TELL_TAKEN) handoffLater(fut);
+  }
   const child = w;
   if (state === FULFILLED) {
     const onF = w.onF;
@@ -73,6 +85,43 @@ function fireWaiter(w: Waiter): void {
   }
 }
 
+/** Tells a Future with a hand-off hook, once, whether its result was taken. */
+function handoff(fut: Future<unknown>, taken: boolean): void {
+  if (fut._flags & HANDED) return;
+  fut._flags |= HANDED;
+  fut._handoff?.(taken);
+}
+
+const takenQueue: Future<unknown>[] = [];
+const resolved = Promise.resolve();
+
+/**
+ * Tells the primitive that `fut`'s result was taken in a microtask queued after the one that
+ * resumes the consumer, as the code after `await fut` in an `async` wrapper would: a task
+ * started later in the same loop chunk still sees the waiter as on its way (no barging).
+ */
+function handoffLater(fut: Future<unknown>): void {
+  fut._flags |= HANDED;
+  if (takenQueue.push(fut) === 1) resolved.then(drainTaken);
+}
+
+function drainTaken(): void {
+  // Hooks may wake further waiters, whose deliveries come in later batches.
+  for (let i = 0; i < takenQueue.length; i++) {
+    const fut = takenQueue[i] as Future<unknown>;
+    takenQueue[i] = undefined as never;
+    fut._handoff?.(true);
+  }
+  takenQueue.length = 0;
+}
+
+/** A hand-off Future settled before anyone called `then()` on it. */
+function handoffUnclaimed(fut: Future<unknown>): void {
+  if (fut._flags & CLAIMED) return;
+  const taken = fut._state === FULFILLED;
+  if (!taken || fut._flags & TELL_TAKEN) handoff(fut, taken);
+}
+
 /** A task awaited itself: asyncio throws "Task cannot await on itself" into it. */
 function rejectSelfAwait(w: Waiter): void {
   const err = new InvalidStateError(`Task cannot await on itself: ${w.fut.toString()}`);
@@ -98,6 +147,14 @@ const TRACKED = 16;
 export const WEAK = 32;
 /** @internal */
 export const FORCE_CANCEL = 64;
+/**
+ * The Future has a hand-off hook (`_enableHandoff`); 256: it was called; 512: `then()` was;
+ * 1024: the hook wants to hear of a taken result too, not only of one that was not.
+ */
+const HANDOFF = 128;
+const HANDED = 256;
+const CLAIMED = 512;
+const TELL_TAKEN = 1024;
 
 /**
  * The result of an asynchronous operation, set once with `setResult`, `setException` or
@@ -250,6 +307,7 @@ export class Future<T> implements Promise<T> {
   ): Future<R1 | R2> {
     let task = taskStorage.getStore();
     if (task !== undefined && task._state !== PENDING) task = undefined;
+    if (this._flags & HANDOFF) this._flags |= CLAIMED;
     const w = new Waiter(this, task, onfulfilled as Waiter['onF'], onrejected as Waiter['onR']);
     if (typeof onrejected === 'function') this._markRetrieved();
     if (task !== undefined) {
@@ -397,8 +455,29 @@ export class Future<T> implements Promise<T> {
     this._resolve(r);
   }
 
+  /**
+   * @internal For primitives built on Futures (`@aiots/sync`): a subclass that calls this in
+   * its constructor and defines `_handoff(taken)` learns exactly once whether its result was
+   * taken. `taken` is true when the result reaches the first `then()` consumer (an `await`),
+   * false when that consumer gets an error instead: the Future was cancelled or failed, or
+   * the awaiting task was cancelled after the result was set and before it resumed (the
+   * primitive then passes the wakeup on). A Future nobody has called `then()` on by the time
+   * it settles is taken (or not) one loop callback later. This replaces an `async` wrapper
+   * around `await fut` (a suspended function, a promise and closures per waiter). With
+   * `tellTaken` false, only a result that was not taken is reported.
+   */
+  _enableHandoff(tellTaken: boolean): void {
+    this._flags |= tellTaken ? HANDOFF | TELL_TAKEN : HANDOFF;
+  }
+
+  /** @internal See `_enableHandoff`; only subclasses that enable it define it. */
+  _handoff?(taken: boolean): void;
+
   /** @internal Schedules every registered entry on the loop. */
   _schedule(): void {
+    if (this._flags & HANDOFF && !(this._flags & CLAIMED)) {
+      this._loop._schedule(handoffUnclaimed, this);
+    }
     const cb = this._cb;
     if (cb === undefined) return;
     this._cb = undefined;

@@ -15,13 +15,10 @@
  * stay in the ring until `release()` skips them, and the ring is compacted once they
  * outnumber the live waiters.
  */
-import { type Future, getLoop, InvalidStateError } from '@aiots/loop';
+import { InvalidStateError } from '@aiots/loop';
 import { Deque } from './deque.ts';
 import { Hold } from './hold.ts';
-import { AbortWatch, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
-
-// One options object for every wait's Future: its label names it in formatTaskTree().
-const ACQUIRE_LABEL = { label: 'Lock.acquire' };
+import { AbortWatch, HandOff, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 
 /** What `Lock.stats()` returns. */
 export interface LockStats {
@@ -54,7 +51,7 @@ export interface LockStats {
  */
 export class Lock {
   #locked = false;
-  readonly #waiters = new Deque<Future<true>>();
+  readonly #waiters = new Deque<HandOff<true>>();
   /** Waiters queued and not handed the lock yet, counting cancelled ones until they leave. */
   #pending = 0;
 
@@ -95,28 +92,17 @@ export class Lock {
       this.#locked = true;
       return RESOLVED_TRUE;
     }
-    const fut = getLoop().createFuture<true>(ACQUIRE_LABEL);
+    const fut = new HandOff<true>(this.#onHandoff, 'Lock.acquire', 1, false);
     this.#waiters.push(fut);
     this.#pending++;
-    return signal === undefined ? this.#wait(fut) : this.#waitAbortable(fut, signal);
+    return signal === undefined ? fut : this.#waitAbortable(fut, signal);
   }
 
-  async #wait(fut: Future<true>): Promise<true> {
-    try {
-      await fut;
-    } catch (e) {
-      this.#giveUp(fut);
-      throw e;
-    }
-    return true;
-  }
-
-  async #waitAbortable(fut: Future<true>, signal: AbortSignal): Promise<true> {
+  async #waitAbortable(fut: HandOff<true>, signal: AbortSignal): Promise<true> {
     const watch = new AbortWatch(signal, fut);
     try {
       await fut;
     } catch (e) {
-      this.#giveUp(fut);
       throw watch.aborted ? signal.reason : e;
     } finally {
       watch.dispose();
@@ -128,19 +114,17 @@ export class Lock {
     return true;
   }
 
-  /** A waiter ends its wait without taking the lock. */
-  #giveUp(fut: Future<true>): void {
-    if (fut.cancelled()) this.#left();
-    // Handed the lock, then cancelled before resuming (bpo-32734): pass it on.
-    else this.release();
-  }
-
-  /** A waiter whose Future was cancelled while still queued has gone. */
-  #left(): void {
-    this.#pending--;
-    const w = this.#waiters;
-    if (w.size > 32 && w.size > 2 * this.#pending) w.retain((f) => !f.done());
-  }
+  /**
+   * The waiter of `fut` did not take the lock (see `HandOff`). Cancelled while queued: it has
+   * gone. Handed the lock, then cancelled before it resumed (bpo-32734): pass the lock on.
+   */
+  readonly #onHandoff = (fut: HandOff<true>): void => {
+    if (fut.cancelled()) {
+      this.#pending--;
+      const w = this.#waiters;
+      if (w.size > 32 && w.size > 2 * this.#pending) w.retain((f) => !f.done());
+    } else this.release();
+  };
 
   /**
    * Releases the lock: hands it to the first waiter, or unlocks when nobody waits. Any code
@@ -164,7 +148,7 @@ export class Lock {
     }
     const w = this.#waiters;
     while (w.size > 0) {
-      const fut = w.shift() as Future<true>;
+      const fut = w.shift() as HandOff<true>;
       if (!fut.done()) {
         // Stays locked: ownership passes to this waiter.
         this.#pending--;

@@ -17,21 +17,21 @@
  * while still queued also re-runs the wake loop, since it may have been the heavy head that
  * blocked the others.
  */
-import { type Future, getLoop, InvalidStateError } from '@aiots/loop';
+import { InvalidStateError } from '@aiots/loop';
 import { Deque } from './deque.ts';
 import { Hold } from './hold.ts';
 import {
   AbortWatch,
   checkCount,
   describe,
+  HandOff,
   RESOLVED_TRUE,
   signalOf,
   type WaitOptions,
 } from './wait-options.ts';
 
-// One options object for every wait's Future: its label names it in formatTaskTree().
-const SEMAPHORE_LABEL = { label: 'Semaphore.acquire' };
-const BOUNDED_LABEL = { label: 'BoundedSemaphore.acquire' };
+/** A queued `acquire()`: its Future, which also carries the weight. */
+type Waiter = HandOff<true>;
 
 /** What `Semaphore.stats()` returns. */
 export interface SemaphoreStats {
@@ -71,9 +71,7 @@ export interface SemaphoreStats {
 export class Semaphore {
   #value: number;
   readonly #bound: number;
-  // Waiters and their weights, in two rings kept in step (no object per waiter).
-  readonly #waiters = new Deque<Future<true>>();
-  readonly #weights = new Deque<number>();
+  readonly #waiters = new Deque<Waiter>();
   /** Waiters queued and not handed permits yet, counting cancelled ones until they leave. */
   #pending = 0;
   /** Waiters handed permits that have not resumed yet. */
@@ -146,94 +144,66 @@ export class Semaphore {
       this.#value -= weight;
       return RESOLVED_TRUE;
     }
-    const fut = getLoop().createFuture<true>(
-      this.#bound === Number.POSITIVE_INFINITY ? SEMAPHORE_LABEL : BOUNDED_LABEL,
-    );
+    const label =
+      this.#bound === Number.POSITIVE_INFINITY ? 'Semaphore.acquire' : 'BoundedSemaphore.acquire';
+    const fut = new HandOff<true>(this.#onHandoff, label, weight, true);
     this.#waiters.push(fut);
-    this.#weights.push(weight);
     this.#pending++;
-    return signal === undefined
-      ? this.#wait(fut, weight)
-      : this.#waitAbortable(fut, weight, signal);
+    return signal === undefined ? fut : this.#waitAbortable(fut, signal);
   }
 
-  async #wait(fut: Future<true>, weight: number): Promise<true> {
-    try {
-      await fut;
-    } catch (e) {
-      this.#left(fut, weight);
-      throw e;
-    }
-    this.#granted--;
-    // 3.13: waiters that queued behind us while we were on our way may go now.
-    this.#wakeUp();
-    return true;
-  }
-
-  async #waitAbortable(fut: Future<true>, weight: number, signal: AbortSignal): Promise<true> {
+  async #waitAbortable(fut: Waiter, signal: AbortSignal): Promise<true> {
     const watch = new AbortWatch(signal, fut);
     try {
       await fut;
     } catch (e) {
-      this.#left(fut, weight);
       throw watch.aborted ? signal.reason : e;
     } finally {
       watch.dispose();
     }
-    this.#granted--;
     if (signal.aborted) {
-      this.#value += weight;
+      // Aborted after the permits were handed over: give them back.
+      this.#value += fut.weight;
       this.#wakeUp();
       throw signal.reason;
     }
-    this.#wakeUp();
     return true;
   }
 
-  /** A waiter ends its wait without taking its permits. */
-  #left(fut: Future<true>, weight: number): void {
+  /**
+   * The wait of `fut` is over (see `HandOff`): its task resumed with the permits, or got an
+   * error instead (cancelled while queued, or handed the permits and cancelled before it
+   * resumed).
+   */
+  readonly #onHandoff = (fut: Waiter, taken: boolean): void => {
     if (fut.cancelled()) {
       this.#pending--;
-      if (this.#waiters.size > 32 && this.#waiters.size > 2 * this.#pending) this.#compact();
-    } else {
-      // Handed the permits, then cancelled before resuming: give them back.
-      this.#granted--;
-      this.#value += weight;
-    }
-    // Also when cancelled while queued: it may have been the heavy head blocking the rest.
-    this.#wakeUp();
-  }
-
-  /** Drops the cancelled waiters from both rings. */
-  #compact(): void {
-    const futs = this.#waiters;
-    const weights = this.#weights;
-    for (let n = futs.size; n > 0; n--) {
-      const fut = futs.shift() as Future<true>;
-      const weight = weights.shift() as number;
-      if (!fut.done()) {
-        futs.push(fut);
-        weights.push(weight);
+      if (this.#waiters.size > 32 && this.#waiters.size > 2 * this.#pending) {
+        this.#waiters.retain((w) => !w.done());
       }
+    } else {
+      this.#granted--;
+      // Handed the permits, then cancelled before resuming: give them back.
+      if (!taken) this.#value += fut.weight;
     }
-  }
+    // 3.13: waiters that queued behind this one while it was on its way may go now; and a
+    // waiter cancelled while queued may have been the heavy head blocking the rest.
+    this.#wakeUp();
+  };
 
   /** Hands free permits to the waiters at the head, in order, while the head fits. */
   #wakeUp(): void {
     const futs = this.#waiters;
-    const weights = this.#weights;
     while (futs.size > 0) {
-      const head = futs.peek() as Future<true>;
+      const head = futs.peek() as Waiter;
       if (head.done()) {
         // Cancelled while queued; it settles its own count.
         futs.shift();
-        weights.shift();
         continue;
       }
-      const weight = weights.peek() as number;
+      const weight = head.weight;
       if (this.#value < weight) break;
       futs.shift();
-      weights.shift();
       this.#value -= weight;
       this.#pending--;
       this.#granted++;

@@ -2,7 +2,7 @@
  * What every wait of `@aiots/sync` accepts (`{ signal }`), and the helpers that make a wait
  * abortable. Only `WaitOptions` is public.
  */
-import type { Future } from '@aiots/loop';
+import { Future, getLoop } from '@aiots/loop';
 
 /**
  * Options every wait accepts.
@@ -74,6 +74,37 @@ export class AbortWatch {
 
   dispose(): void {
     this.#signal.removeEventListener('abort', this);
+  }
+}
+
+/**
+ * @internal A waiter's Future that tells its primitive, once, whether the waiter took what it
+ * was handed (see `Future._enableHandoff`): `acquire()` returns it as is, with no `async`
+ * wrapper around `await fut` to do the bookkeeping after the wait.
+ */
+export class HandOff<T> extends Future<T> {
+  /** How many permits (Semaphore) or other units the waiter asked for. */
+  readonly weight: number;
+  readonly #onHandoff: (fut: HandOff<T>, taken: boolean) => void;
+
+  /**
+   * @param onHandoff called once with `taken` (see `Future._enableHandoff`).
+   * @param tellTaken false when only a result that was not taken matters.
+   */
+  constructor(
+    onHandoff: (fut: HandOff<T>, taken: boolean) => void,
+    label: string,
+    weight: number,
+    tellTaken: boolean,
+  ) {
+    super(getLoop(), label);
+    this.weight = weight;
+    this.#onHandoff = onHandoff;
+    this._enableHandoff(tellTaken);
+  }
+
+  override _handoff(taken: boolean): void {
+    this.#onHandoff(this, taken);
   }
 }
 

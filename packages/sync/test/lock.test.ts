@@ -292,6 +292,49 @@ describe('Lock: uncontended acquire does not yield', () => {
   );
 });
 
+describe('Lock: a waiter that does not simply await acquire()', () => {
+  test(
+    'a task awaiting acquire().then(cb) is cancelled after the lock was handed to it: cb does not run and the lock passes on',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      let cbRan = false;
+      const waiter = createTask(async () => {
+        await lock.acquire().then(() => {
+          cbRan = true;
+        });
+      });
+      const next = createTask(async () => {
+        await lock.acquire();
+        lock.release();
+        return 'next got it';
+      });
+      await tick();
+      lock.release(); // handed to `waiter`, which has not resumed yet
+      waiter.cancel();
+      await expect(waiter).rejects.toBeInstanceOf(CancelledError);
+      expect(await waitFor(next, 1000)).toBe('next got it');
+      expect(cbRan).toBe(false);
+      expect(lock.locked()).toBe(false);
+    }),
+  );
+
+  test(
+    'acquire() called and never awaited: once handed the lock, it is held (nothing hangs)',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      void lock.acquire(); // a mistake, but not a corrupt lock
+      expect(lock.stats()).toEqual({ locked: true, waiting: 1 });
+      lock.release();
+      await tick();
+      expect(lock.stats()).toEqual({ locked: true, waiting: 0 });
+      lock.release();
+      expect(await waitFor(lock.acquire(), 1000)).toBe(true);
+    }),
+  );
+});
+
 describe('Lock: hold(), stats(), signals', () => {
   test(
     'hold() waits its turn and disposing twice releases once',

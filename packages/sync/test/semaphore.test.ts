@@ -421,6 +421,81 @@ describe('Semaphore: weighted permits', () => {
   });
 });
 
+describe('Semaphore: a waiter that does not simply await acquire()', () => {
+  test(
+    'a task that acquires in the turn a waiter was woken queues behind it, however many hops the waiter takes to resume',
+    virtualTest(async () => {
+      const sem = new Semaphore(3);
+      const order: string[] = [];
+      await sem.acquire(3);
+      // With a signal the wait resumes through an async wrapper: more microtask hops.
+      const signal = new AbortController().signal;
+      const woken = createTask(async () => {
+        await sem.acquire({ signal });
+        order.push('woken');
+      });
+      await tick();
+      sem.release(3);
+      const late = createTask(async () => {
+        await sem.acquire();
+        order.push('late');
+      });
+      await gather([woken, late]);
+      expect(order).toEqual(['woken', 'late']);
+      expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'a task awaiting acquire(2).then(cb) is cancelled after the permits were handed to it: cb does not run and they pass on',
+    virtualTest(async () => {
+      const sem = new Semaphore(2);
+      await sem.acquire(2);
+      let cbRan = false;
+      const waiter = createTask(async () => {
+        await sem.acquire(2).then(() => {
+          cbRan = true;
+        });
+      });
+      const next = createTask(async () => {
+        await sem.acquire(2);
+        sem.release(2);
+        return 'next got them';
+      });
+      await tick();
+      sem.release(2); // handed to `waiter`, which has not resumed yet
+      waiter.cancel();
+      await expect(waiter).rejects.toBeInstanceOf(CancelledError);
+      expect(await waitFor(next, 1000)).toBe('next got them');
+      expect(cbRan).toBe(false);
+      expect(sem.stats()).toEqual({ value: 2, locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'acquire() called and never awaited: once handed the permit, it is held and later callers still queue and wake',
+    virtualTest(async () => {
+      const sem = new Semaphore(1);
+      await sem.acquire();
+      void sem.acquire(); // a mistake, but not a corrupt semaphore
+      sem.release();
+      await tick();
+      expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+      const later = createTask(() => sem.acquire());
+      await tick();
+      expect(sem.stats().waiting).toBe(1);
+      sem.release();
+      expect(await waitFor(later, 1000)).toBe(true);
+      sem.release();
+      expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+      // The fast path is back: a free permit is taken without queueing.
+      const fast = sem.acquire();
+      expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+      expect(await fast).toBe(true);
+    }),
+  );
+});
+
 describe('Semaphore: hold(), stats(), signals', () => {
   test(
     'hold(weight) releases that weight once, even if disposed twice',
