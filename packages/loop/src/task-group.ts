@@ -46,9 +46,10 @@ export class TaskGroup {
   #loop: Loop | undefined;
   #parent: Task<unknown> | undefined;
   #parentCancelRequested = false;
-  // Children not done yet: a count, and every child ever created in an array (for #abort,
-  // which skips the done ones). A Set's delete on every finished child cost more than all
-  // the rest of a limited group's bookkeeping.
+  // Children not done yet: a count; the started ones in an array (for #abort, which skips
+  // the done ones), compacted as it fills with done ones so that they can be collected; the
+  // ones waiting for a slot (with `limit`) in #queue. A Set's delete on every finished child
+  // cost more than all the rest of a limited group's bookkeeping.
   #pending = 0;
   #children: Task<unknown>[] = [];
   #errors: unknown[] = [];
@@ -100,26 +101,33 @@ export class TaskGroup {
     if (this.#running < this.#limit) {
       this.#running++;
       task = loop.createTask(fn, opts);
+      this.#pending++;
+      if (task._state !== PENDING) {
+        this.#onTaskDone(task as Task<unknown>);
+        return task;
+      }
+      this.#started(task as Task<unknown>);
     } else {
       task = loop.createTask(
         fn,
         opts === undefined ? DEFER : ({ ...opts, _defer: true } as TaskOptions),
       );
       this.#queue.push(task as Task<unknown>);
+      this.#pending++;
     }
-    this.#pending++;
-    if (task._state !== PENDING) {
-      this.#onTaskDone(task as Task<unknown>);
-    } else {
-      const children = this.#children;
-      // A long-lived group (a server's) must not keep every child it ever had.
-      if (children.length > 1024 && children.length > 4 * this.#pending) {
-        this.#children = children.filter((t) => t._state === PENDING);
-      }
-      this.#children.push(task as Task<unknown>);
-      task._addEntry(this.#onTaskDone as never);
-    }
+    task._addEntry(this.#onTaskDone as never);
     return task;
+  }
+
+  /** Records a child that has started (or is scheduled to), for #abort. */
+  #started(task: Task<unknown>): void {
+    const children = this.#children;
+    // A long-lived group (a server's, or one with a limit working through many children)
+    // must not keep the children that are done.
+    if (children.length > 1024 && children.length > 4 * this.#running) {
+      this.#children = children.filter((t) => t._state === PENDING);
+    }
+    this.#children.push(task);
   }
 
   /**
@@ -208,9 +216,14 @@ export class TaskGroup {
   #abort(): void {
     this.#aborting = true;
     for (const t of this.#children) if (t._state === PENDING) t.cancel();
-    // Queued children were cancelled before they started: start them so they settle.
+    // Queued children are cancelled before they start: start them so they settle.
     const q = this.#queue;
-    for (let i = this.#queueHead; i < q.length; i++) (q[i] as Task<unknown>)._startSoon();
+    for (let i = this.#queueHead; i < q.length; i++) {
+      const t = q[i] as Task<unknown>;
+      t.cancel();
+      this.#children.push(t);
+      t._startSoon();
+    }
     this.#queue = [];
     this.#queueHead = 0;
   }
@@ -234,6 +247,7 @@ export class TaskGroup {
         this.#queueHead = 0;
       }
       this.#running++;
+      this.#started(next);
       next._startNow();
     }
   };

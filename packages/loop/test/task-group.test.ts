@@ -4,6 +4,9 @@
  * `TaskGroupError` here (nested groups nest); KeyboardInterrupt and SystemExit (case 121)
  * have no JavaScript counterpart.
  */
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CancelledError,
   createTask,
@@ -1151,4 +1154,31 @@ describe('taskGroup: aiots extras', () => {
       expect(ran).toEqual([0, 1]);
     }),
   );
+
+  test('{ limit } working through many children lets the finished ones be collected (real GC)', async () => {
+    const fixture = fileURLToPath(
+      new URL('./fixtures/group-drops-done-children.ts', import.meta.url),
+    );
+    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@aiots/source', fixture], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const { done, collectedMidway } = JSON.parse(stdout) as {
+      done: number;
+      collectedMidway: number;
+    };
+    expect(done).toBe(5000);
+    // All 200 are done and unreferenced by then; allow a few a conservative GC may keep.
+    expect(collectedMidway).toBeGreaterThanOrEqual(190);
+  }, 20_000);
 });
