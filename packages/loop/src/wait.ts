@@ -171,7 +171,7 @@ export interface AsCompleted<F>
  * @example
  * ```ts
  * import { asCompleted, createTask, sleep } from '@aiots/loop';
- * const tasks = [createTask(() => sleep(30, 'slow')), createTask(() => sleep(10, 'fast'))];
+ * const tasks = [createTask(() => sleep(100, 'slow')), createTask(() => sleep(10, 'fast'))];
  * const order: string[] = [];
  * for await (const t of asCompleted(tasks)) order.push(t.result());
  * console.log(order); // ['fast', 'slow']
