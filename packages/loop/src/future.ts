@@ -50,7 +50,7 @@ function fireWaiter(w: Waiter): void {
       return;
     }
     if (state !== FULFILLED) handoff(fut, false);
-    // Taken: the primitive learns it once the consumer has resumed (see handoffLater).
+    // Taken: the primitive learns it in a microtask (see handoffLater).
     else if ((fut._flags & (TELL_TAKEN | HANDED)) === TELL_TAKEN) handoffLater(fut);
   }
   const child = w;
@@ -96,9 +96,11 @@ const takenQueue: Future<unknown>[] = [];
 const resolved = Promise.resolve();
 
 /**
- * Tells the primitive that `fut`'s result was taken in a microtask queued after the one that
- * resumes the consumer, as the code after `await fut` in an `async` wrapper would: a task
- * started later in the same loop chunk still sees the waiter as on its way (no barging).
+ * Tells the primitive that `fut`'s result was taken, in a microtask queued just before the
+ * one that resumes the consumer. Loop callbacks later in the same chunk (a task started
+ * there) still see the waiter as on its way, so they queue behind it (no barging); and the
+ * primitive's bookkeeping is done before the consumer's code after `await` runs, as asyncio
+ * does it inside `acquire()` (3.13 wakes the waiters queued behind there).
  */
 function handoffLater(fut: Future<unknown>): void {
   fut._flags |= HANDED;
