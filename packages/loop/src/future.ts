@@ -12,6 +12,7 @@ import {
   _setFutureCtor,
   getLoop,
   type Loop,
+  microtask,
   trackUnretrieved,
   untrackUnretrieved,
 } from './loop.ts';
@@ -93,7 +94,6 @@ function handoff(fut: Future<unknown>, taken: boolean): void {
 }
 
 const takenQueue: Future<unknown>[] = [];
-const resolved = Promise.resolve();
 
 /**
  * Tells the primitive that `fut`'s result was taken, in a microtask queued just before the
@@ -104,7 +104,7 @@ const resolved = Promise.resolve();
  */
 function handoffLater(fut: Future<unknown>): void {
   fut._flags |= HANDED;
-  if (takenQueue.push(fut) === 1) resolved.then(drainTaken);
+  if (takenQueue.push(fut) === 1) microtask(drainTaken);
 }
 
 function drainTaken(): void {

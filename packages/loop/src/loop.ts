@@ -156,10 +156,10 @@ export class TimerHandle extends Handle {
 const resolved = Promise.resolve();
 
 /**
- * Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
+ * @internal Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
  * costs a fraction of Node's `queueMicrotask`, which builds an AsyncResource per call.
  */
-function microtask(fn: () => void): void {
+export function microtask(fn: () => void): void {
   resolved.then(fn);
 }
 

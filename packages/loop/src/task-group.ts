@@ -221,7 +221,6 @@ export class TaskGroup {
     for (let i = this.#queueHead; i < q.length; i++) {
       const t = q[i] as Task<unknown>;
       t.cancel();
-      this.#children.push(t);
       t._startSoon();
     }
     this.#queue = [];

@@ -163,8 +163,7 @@ export class Semaphore {
     }
     if (signal.aborted) {
       // Aborted after the permits were handed over: give them back.
-      this.#value += fut.weight;
-      this.#wakeUp();
+      this.release(fut.weight);
       throw signal.reason;
     }
     return true;
