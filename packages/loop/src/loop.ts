@@ -520,6 +520,12 @@ export class Loop {
   readonly #runOnce = (): void => {
     this.#scheduled = false;
     if (this.#closed) return;
+    if (this.#readyN === 0 && this.#batch === undefined && this.#timers.size === 0 && !this.debug) {
+      // An idle spin (see #afterBatch) that found nothing to run, as most of them do between
+      // the awaits of a task: no batch to swap in or clear.
+      this.#afterBatch();
+      return;
+    }
     this.#running = true;
     const prev = batchLoop;
     batchLoop = this;
@@ -568,7 +574,9 @@ export class Loop {
           }
         }
       }
-      q.fill(undefined, start, i);
+      // Clear what ran (a loop for the usual short batch: cheaper than a call to fill()).
+      if (i - start <= 32) for (let j = start; j < i; j++) q[j] = undefined;
+      else q.fill(undefined, start, i);
       if (i < n) {
         // Finish the batch after the microtasks this chunk queued (the steps of the tasks it
         // resumed): a task's step runs before the next callback, as in asyncio, and what a
