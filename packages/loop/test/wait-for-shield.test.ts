@@ -416,6 +416,30 @@ describe('waitFor over an inline promise at timeout 0 (aiots: the promise has al
   );
 
   test(
+    'a cancel of the caller pending on entry ends the caller cancelled, as wait_for(coro, 0) does (found by properties.test.ts)',
+    virtualTest(async () => {
+      const log: string[] = [];
+      const node = createTask(async () => {
+        await sleep(26);
+        // The cancel arrives while the task runs (pending, not delivered yet).
+        (currentTask() as Task<unknown>).cancel();
+        try {
+          await waitFor((async () => undefined)(), 0);
+        } catch (e) {
+          log.push(`${(e as Error).name}, cancelling ${currentTask()?.cancelling()}`);
+          throw e;
+        }
+        return 'went on';
+      });
+      await rejectionOf(node);
+      // asyncio 3.13: the task ends cancelled ("wait_for: node1b ended cancelled"), where
+      // asyncio.timeout(0) would raise TimeoutError and let it go on with cancelling() at 1.
+      expect(log).toEqual(['CancelledError, cancelling 1']);
+      expect(node.cancelled()).toBe(true);
+    }),
+  );
+
+  test(
     'a pending foreign promise times out at once and leaves no cancel behind',
     virtualTest(async () => {
       const never = new Promise<string>(() => {});
