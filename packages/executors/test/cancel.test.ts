@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ThreadPoolExecutor } from '@aiots/executors';
 import {
   CancelledError,
@@ -14,6 +17,7 @@ import { alive, job, pools } from './helpers.ts';
 const whoAmI = job<[], string>('whoAmI');
 const spin = job<[Int32Array?], never>('spin');
 const politeWait = job<[], string>('politeWait');
+const markThenSpin = job<[string], never>('markThenSpin');
 
 function pidOf(who: string): number {
   return Number(who.split(':')[0]);
@@ -44,8 +48,11 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
   test('cancelling a running job that ignores its signal terminates its worker and starts a fresh one', async () => {
     await using pool = new Pool({ maxWorkers: 1, cancelGraceMs: 0 });
     const before = await pool.submit(whoAmI);
-    const task = pool.submit(spin);
-    await until(() => pool.stats().running === 1);
+    // `stats().running` counts jobs sent to a worker; one cancelled before it starts is
+    // dropped by the worker, which then lives on. Wait for the job itself to say it runs.
+    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-cancel-')), 'started');
+    const task = pool.submit(markThenSpin, marker);
+    await until(() => existsSync(marker));
     task.cancel();
     await expect(task).rejects.toSatisfy(CancelledError.is);
     expect(task.cancelled()).toBe(true);
