@@ -75,8 +75,9 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
   test('cancelling the task that awaits a job cancels the job', async () => {
     await using pool = new Pool({ maxWorkers: 1, cancelGraceMs: 0 });
     const before = await pool.submit(whoAmI);
-    const outer = createTask(async () => await pool.submit(spin));
-    await until(() => pool.stats().running === 1);
+    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-cancel-')), 'started');
+    const outer = createTask(async () => await pool.submit(markThenSpin, marker));
+    await until(() => existsSync(marker));
     outer.cancel();
     await expect(outer).rejects.toSatisfy(CancelledError.is);
     expect(pool.stats().running).toBe(0);
