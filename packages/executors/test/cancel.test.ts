@@ -5,6 +5,7 @@ import { ThreadPoolExecutor } from '@aiots/executors';
 import {
   CancelledError,
   createTask,
+  getRunningLoop,
   sleep,
   TimeoutError,
   taskGroup,
@@ -87,11 +88,23 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
   test('waitFor and timeout around submit stop the work at the deadline', async () => {
     await using pool = new Pool({ maxWorkers: 1, cancelGraceMs: 0 });
     const first = await pool.submit(whoAmI);
-    await expect(waitFor(pool.submit(spin), 30)).rejects.toBeInstanceOf(TimeoutError);
+    // The deadlines count from the job's start (a loaded machine can delay it past 30 ms, and a
+    // job cancelled before it starts leaves its worker alive, rightly).
+    const dir = mkdtempSync(join(tmpdir(), 'aiots-deadline-'));
+    const job1 = pool.submit(markThenSpin, join(dir, 'one'));
+    await until(() => existsSync(join(dir, 'one')));
+    await expect(waitFor(job1, 30)).rejects.toBeInstanceOf(TimeoutError);
     expect(pool.stats().running).toBe(0);
     const second = await pool.submit(whoAmI);
     expect(second).not.toBe(first);
-    await expect(timeout(30, () => pool.submit(spin))).rejects.toBeInstanceOf(TimeoutError);
+    await expect(
+      timeout(null, async (scope) => {
+        const job2 = pool.submit(markThenSpin, join(dir, 'two'));
+        await until(() => existsSync(join(dir, 'two')));
+        scope.reschedule(getRunningLoop().time() + 30);
+        return await job2;
+      }),
+    ).rejects.toBeInstanceOf(TimeoutError);
     expect(pool.stats().running).toBe(0);
     expect(await pool.submit(whoAmI)).not.toBe(second);
     if (Pool !== ThreadPoolExecutor) {
