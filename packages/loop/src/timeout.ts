@@ -225,13 +225,11 @@ export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): 
       throw e;
     }
   }
-  if (timeoutMs > 0) return await timeout(timeoutMs, () => fut);
   // asyncio's wait_for(coro, 0) cancels the inner and awaits it; a cancel of the calling task
   // that was pending on entry interrupts that await, so the caller ends cancelled. timeout(0)
   // would turn that pending cancel into TimeoutError (as asyncio.timeout(0) does) and leave
   // the caller going on with cancelling() at 1: give the caller its cancel back.
-  const outer = currentTask();
-  const cancelPending = outer !== undefined && outer._mustCancel;
+  const cancelPending = timeoutMs <= 0 && currentTask()?._mustCancel === true;
   try {
     return await timeout(timeoutMs, () => fut);
   } catch (e) {

@@ -11,8 +11,6 @@
  *   FinalizationRegistry when the task is collected and at the latest when its loop closes.
  *   The tests check the handler context, not the timing.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import {
   CancelledError,
   createTask,
@@ -27,6 +25,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
+import { runGcFixture } from './helpers.ts';
 
 function captureHandler(): ExceptionContext[] {
   const seen: ExceptionContext[] = [];
@@ -306,19 +305,7 @@ describe('4.B exceptions nobody retrieved', () => {
   });
 
   test('log_never_retrieved: a dropped failed task is reported after a real garbage collection', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/never-retrieved-gc.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@aiots/source', fixture], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout, stderr } = await runGcFixture('never-retrieved-gc.ts');
     expect(stderr).toBe('');
     expect(code).toBe(0);
     // Reported once, by the finalizer while the loop was running, not again at close.

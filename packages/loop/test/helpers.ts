@@ -1,4 +1,6 @@
 /** Helpers shared by the loop test files. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { currentTask, type Future, getRunningLoop, sleep, type Task } from '@aiots/loop';
 
 /** Lets the loop run a few batches (`sleep(0)` each). */
@@ -56,4 +58,27 @@ export function busyWait(ms: number): void {
   while (performance.now() < end) {
     // Block the loop on purpose.
   }
+}
+
+/**
+ * Runs `test/fixtures/<name>` in a child Node with `--expose-gc` (for tests that need a real
+ * garbage collection) and returns its exit code and output.
+ */
+export async function runGcFixture(
+  name: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const fixture = fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+  const child = spawn(process.execPath, ['--expose-gc', '--conditions=@aiots/source', fixture], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
 }

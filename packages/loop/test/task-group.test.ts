@@ -5,8 +5,6 @@
  * have no JavaScript counterpart.
  */
 
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import {
   CancelledError,
   createTask,
@@ -21,7 +19,7 @@ import {
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
-import { me, rejectionOf } from './helpers.ts';
+import { me, rejectionOf, runGcFixture } from './helpers.ts';
 
 class MyExc extends Error {
   override name = 'MyExc';
@@ -1156,21 +1154,7 @@ describe('taskGroup: aiots extras', () => {
   );
 
   test('{ limit } working through many children lets the finished ones be collected (real GC)', async () => {
-    const fixture = fileURLToPath(
-      new URL('./fixtures/group-drops-done-children.ts', import.meta.url),
-    );
-    const child = spawn(process.execPath, ['--expose-gc', '--conditions=@aiots/source', fixture], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stdout, stderr } = await runGcFixture('group-drops-done-children.ts');
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const { done, collectedMidway } = JSON.parse(stdout) as {
