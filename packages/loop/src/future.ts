@@ -10,6 +10,7 @@ import { taskStorage } from './context.ts';
 import { CancelledError, describe, InvalidStateError } from './errors.ts';
 import {
   _setFutureCtor,
+  endChunkAfterCallback,
   getLoop,
   type Loop,
   microtask,
@@ -31,7 +32,11 @@ function fireWaiter(w: Waiter): void {
   let state = fut._state;
   let value = fut._value;
   const task = w.task;
-  if (task !== undefined && task._state === PENDING) {
+  const toTask = task !== undefined && task._state === PENDING;
+  if (toTask) {
+    // The task resumes in the microtasks this delivery queues: they run before the next
+    // callback of the batch, as a task's step does in asyncio.
+    endChunkAfterCallback();
     const cancelNow = task._delivered(w, state === CANCELLED);
     if (cancelNow !== undefined) {
       state = CANCELLED;
@@ -51,8 +56,12 @@ function fireWaiter(w: Waiter): void {
       return;
     }
     if (state !== FULFILLED) handoff(fut, false);
-    // Taken: the primitive learns it in a microtask (see handoffLater).
-    else if ((fut._flags & (TELL_TAKEN | HANDED)) === TELL_TAKEN) handoffLater(fut);
+    else if ((fut._flags & (TELL_TAKEN | HANDED)) === TELL_TAKEN) {
+      // Taken. A task consumer's step comes next, before any other callback: the primitive
+      // learns it now. Any other consumer: in a microtask (see handoffLater).
+      if (toTask) handoff(fut, true);
+      else handoffLater(fut);
+    }
   }
   const child = w;
   if (state === FULFILLED) {
@@ -96,11 +105,13 @@ function handoff(fut: Future<unknown>, taken: boolean): void {
 const takenQueue: Future<unknown>[] = [];
 
 /**
- * Tells the primitive that `fut`'s result was taken, in a microtask queued just before the
- * one that resumes the consumer. Loop callbacks later in the same chunk (a task started
- * there) still see the waiter as on its way, so they queue behind it (no barging); and the
- * primitive's bookkeeping is done before the consumer's code after `await` runs, as asyncio
- * does it inside `acquire()` (3.13 wakes the waiters queued behind there).
+ * Tells the primitive that `fut`'s result was taken by a consumer that is not a task (a
+ * `then(cb)` outside any task), in a microtask queued just before the one that runs the
+ * consumer. Loop callbacks later in the same chunk (a task started there) still see the
+ * waiter as on its way, so they queue behind it (no barging); and the primitive's
+ * bookkeeping is done before the consumer's code runs, as asyncio does it inside
+ * `acquire()` (3.13 wakes the waiters queued behind there). A task consumer is told at
+ * delivery instead: the chunk ends there, and the task's step runs next.
  */
 function handoffLater(fut: Future<unknown>): void {
   fut._flags |= HANDED;

@@ -184,6 +184,21 @@ function runHandle(h: Handle): void {
 /** @internal The loop running the current batch, if any. */
 let batchLoop: Loop | undefined;
 
+/**
+ * Set by a callback that delivered an awaited result to a task (`endChunkAfterCallback`):
+ * the batch stops after that callback, so the task's step (the microtasks the delivery
+ * queued) runs before the next callback, as in asyncio. Otherwise a later callback would
+ * see the task as resumed before its code ran, and a cancel sent by a task resumed earlier
+ * in the same batch would come too late to turn the delivery into the `CancelledError`
+ * asyncio gives.
+ */
+let endChunk = false;
+
+/** @internal See `endChunk`. */
+export function endChunkAfterCallback(): void {
+  endChunk = true;
+}
+
 const liveLoops = new Set<WeakRef<Loop>>();
 
 /** Options of `new Loop()`. */
@@ -562,6 +577,7 @@ export class Loop {
         if (t1 - t0 > this.slowCallbackDurationMs)
           this.#warnSlow(describeCallback(fn, arg), t1 - t0);
         this.#stepFrom = t1;
+        endChunk = false; // every callback ends a chunk in debug mode
         i = end;
       } else {
         const end = i + CHUNK < n ? i + CHUNK : n;
@@ -571,6 +587,11 @@ export class Loop {
             fn(q[i + 1]);
           } catch (exception) {
             this.#callbackFailed(fn, q[i + 1], exception);
+          }
+          if (endChunk) {
+            endChunk = false;
+            i += 2;
+            break;
           }
         }
       }

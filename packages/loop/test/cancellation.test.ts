@@ -261,6 +261,34 @@ describe('4.C cancelling a task', () => {
     });
   });
 
+  test('result_then_cancel_race_same_batch: a cancel from a task woken just before wins too', async () => {
+    // Two sleeps end at the same moment. asyncio runs the first sleeper's step before the
+    // second one's wakeup: a cancel it sends reaches the second sleeper, whose sleep is over
+    // but who has not resumed, as a CancelledError (checked against CPython 3.13). Found by the
+    // property test: the second task went on, and a later timeout(0) turned the cancel into
+    // a TimeoutError it handled, so it ended normally with cancelling() at 1.
+    await runVirtual(async () => {
+      const log: string[] = [];
+      let second: Task<void> | undefined;
+      createTask(async () => {
+        await sleep(10);
+        log.push('first cancels second');
+        second?.cancel();
+      });
+      second = createTask(async () => {
+        try {
+          await sleep(10);
+          log.push('second resumed');
+        } catch (e) {
+          log.push(`second: ${(e as Error).name}`);
+          throw e;
+        }
+      });
+      expect(await rejection(second)).toBeInstanceOf(CancelledError);
+      expect(log).toEqual(['first cancels second', 'second: CancelledError']);
+    });
+  });
+
   test('cancel_during_bare_yield: a task catching the cancel in a sleep(0) loop returns normally (probe p6 #3)', async () => {
     await runVirtual(async () => {
       const t = createTask(async () => {

@@ -4,7 +4,14 @@
  * ("taken") or that consumer got an error instead, so a primitive can pass on a lock,
  * permit or item that was handed over and never received.
  */
-import { CancelledError, createTask, Future, getRunningLoop } from '@aiots/loop';
+import {
+  CancelledError,
+  createTask,
+  Future,
+  getRunningLoop,
+  Loop,
+  VirtualClock,
+} from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
 import { rejection, runBriefly } from './helpers.ts';
@@ -12,8 +19,8 @@ import { rejection, runBriefly } from './helpers.ts';
 /** A waiter Future that records what its hook heard. */
 class Recorded extends Future<string> {
   readonly heard: boolean[] = [];
-  constructor(tellTaken = true) {
-    super(getRunningLoop(), 'recorded');
+  constructor(tellTaken = true, loop: Loop = getRunningLoop()) {
+    super(loop, 'recorded');
     this._enableHandoff(tellTaken);
   }
   override _handoff(taken: boolean): void {
@@ -22,11 +29,11 @@ class Recorded extends Future<string> {
 }
 
 describe('Future hand-off hook', () => {
-  test('awaited and set: taken, once; after the rest of the loop chunk, before the task goes on', async () => {
+  test('awaited and set: taken, once, just before the task goes on and before the callbacks queued after', async () => {
     await runVirtual(async () => {
       const fut = new Recorded();
       let heardWhenResumed: boolean[] | undefined;
-      let heardInChunk: boolean[] | undefined;
+      let heardInLaterCallback: boolean[] | undefined;
       const waiter = createTask(async () => {
         const v = await fut;
         heardWhenResumed = [...fut.heard];
@@ -34,15 +41,39 @@ describe('Future hand-off hook', () => {
       });
       await runBriefly();
       fut.setResult('item'); // schedules the delivery to `waiter`
+      const heardAtSet = [...fut.heard];
+      // Queued after the delivery: as in asyncio, the woken task's step (which does the
+      // primitive's bookkeeping in asyncio's acquire()/get()) runs before it.
       getRunningLoop().callSoon(() => {
-        heardInChunk = [...fut.heard];
+        heardInLaterCallback = [...fut.heard];
       });
       expect(await waiter).toBe('item');
       await runBriefly();
-      expect(heardInChunk).toEqual([]);
+      expect(heardAtSet).toEqual([]);
       expect(heardWhenResumed).toEqual([true]);
+      expect(heardInLaterCallback).toEqual([true]);
       expect(fut.heard).toEqual([true]);
     });
+  });
+
+  test('then(cb) outside any task: taken after the rest of the loop chunk', async () => {
+    // No task step to wait for: the callbacks queued after the delivery run in the same chunk
+    // and still see the result on its way (no barging past it), and the hook hears "taken"
+    // before `cb`'s promise resolves.
+    const loop = new Loop({ clock: new VirtualClock() });
+    const fut = new Recorded(true, loop);
+    let heardInLaterCallback: boolean[] | undefined;
+    const got = new Promise<string>((resolve) => {
+      fut.then(resolve);
+    });
+    fut.setResult('item');
+    loop.callSoon(() => {
+      heardInLaterCallback = [...fut.heard];
+    });
+    expect(await got).toBe('item');
+    expect(heardInLaterCallback).toEqual([]);
+    expect(fut.heard).toEqual([true]);
+    loop.close();
   });
 
   test('set, then the awaiting task cancelled before it resumed: not taken, and the task gets CancelledError', async () => {
