@@ -8,9 +8,11 @@
  * `FLUSH_AT` results, or at least every `YIELD_MS` (when the runner also yields to the event
  * loop so cancel messages get in). Before a job whose function has not yet proven fast (it
  * has never finished synchronously in under `FAST_MS`), or that is a suspect, pending results
- * are flushed together with a STARTED marker: if that job kills the worker (process.exit,
- * out of memory, SIGKILL), nothing already computed is lost and the pool knows which job was
- * running. Async jobs always count as not fast, because a timer may throw while they wait.
+ * are flushed together with a STARTED marker, and the job's own result is flushed as soon as
+ * it ends: if that job kills the worker (process.exit, out of memory, SIGKILL), nothing
+ * already computed is lost, and the pool knows it was running because its result is the
+ * oldest one missing. Async jobs always count as not fast, because a timer may throw while
+ * they wait.
  *
  * Plain JavaScript on purpose (see protocol.js): every worker loads this file.
  */
@@ -350,7 +352,11 @@ export class WorkerRuntime {
         );
         continue;
       }
-      if (this.#speed[fnId] !== FAST || flags & FLAG_SUSPECT) {
+      // An announced job is reported as soon as it ends, before the next one starts: while
+      // its STARTED marker is the newest and its result is missing, it is the job running,
+      // which is how the pool knows whom to blame when the worker dies silently.
+      const announced = this.#speed[fnId] !== FAST || (flags & FLAG_SUSPECT) !== 0;
+      if (announced) {
         this.#push(seq, ST_STARTED, undefined);
         this.#flush();
       }
@@ -369,6 +375,7 @@ export class WorkerRuntime {
         now = performance.now();
         this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
         this.#done(seq, ST_ERR, encodeError(e), now - t0);
+        if (announced) this.#flush();
         continue;
       }
       if (isThenable(r)) {
@@ -383,6 +390,7 @@ export class WorkerRuntime {
       now = performance.now();
       this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
       this.#done(seq, ST_OK, r, now - t0);
+      if (announced) this.#flush();
     }
     this.#flush();
     this.#running = false;
@@ -396,6 +404,9 @@ export class WorkerRuntime {
    */
   #asyncDone(seq, status, value, t0) {
     this.#done(seq, status, value, performance.now() - t0);
+    // Async jobs are slow by definition: report this one before the next job starts (see
+    // `announced` in #drain).
+    this.#flush();
     this.#drain();
   }
 
