@@ -160,6 +160,13 @@ export class WorkerRuntime {
   #busy = 0;
   #running = false;
   #seq = -1;
+  /**
+   * The running job is reported as soon as it ends, before the next one starts (`#done`):
+   * set for an announced job, whose STARTED marker then means "running" until its result
+   * arrives (how the pool knows whom to blame when the worker dies silently), and for an
+   * async one.
+   */
+  #reportOnEnd = false;
   /** @type {AbortController | undefined} */ #ac;
   #aborted = false;
   #yieldAt = 0;
@@ -352,14 +359,12 @@ export class WorkerRuntime {
         );
         continue;
       }
-      // An announced job is reported as soon as it ends, before the next one starts: while
-      // its STARTED marker is the newest and its result is missing, it is the job running,
-      // which is how the pool knows whom to blame when the worker dies silently.
       const announced = this.#speed[fnId] !== FAST || (flags & FLAG_SUSPECT) !== 0;
       if (announced) {
         this.#push(seq, ST_STARTED, undefined);
         this.#flush();
       }
+      this.#reportOnEnd = announced;
       this.#seq = seq;
       if (this.#current !== undefined) Atomics.store(this.#current, 0, seq);
       this.#ac = undefined;
@@ -375,11 +380,11 @@ export class WorkerRuntime {
         now = performance.now();
         this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
         this.#done(seq, ST_ERR, encodeError(e), now - t0);
-        if (announced) this.#flush();
         continue;
       }
       if (isThenable(r)) {
         this.#speed[fnId] = SLOW;
+        this.#reportOnEnd = true;
         this.#flush();
         r.then(
           (v) => this.#asyncDone(seq, ST_OK, v, t0),
@@ -390,7 +395,6 @@ export class WorkerRuntime {
       now = performance.now();
       this.#speed[fnId] = now - t0 < FAST_MS ? FAST : SLOW;
       this.#done(seq, ST_OK, r, now - t0);
-      if (announced) this.#flush();
     }
     this.#flush();
     this.#running = false;
@@ -404,9 +408,6 @@ export class WorkerRuntime {
    */
   #asyncDone(seq, status, value, t0) {
     this.#done(seq, status, value, performance.now() - t0);
-    // Async jobs are slow by definition: report this one before the next job starts (see
-    // `announced` in #drain).
-    this.#flush();
     this.#drain();
   }
 
@@ -421,12 +422,10 @@ export class WorkerRuntime {
     if (this.#current !== undefined) Atomics.store(this.#current, 0, -1);
     this.#ac = undefined;
     this.#busy += took;
-    if (status === ST_OK) {
-      if (value instanceof Partial) {
-        this.#push(seq, ST_PARTIAL, [value.values, encodeError(value.error)]);
-        return;
-      }
-      if (isTransferred(value)) {
+    if (status === ST_OK && value instanceof Partial) {
+      this.#push(seq, ST_PARTIAL, [value.values, encodeError(value.error)]);
+    } else {
+      if (status === ST_OK && isTransferred(value)) {
         if (this.#canTransfer && value.transferList.length > 0) {
           const list = [...value.transferList];
           if (this.#outTransferAt === undefined) this.#outTransferAt = new Map();
@@ -436,8 +435,12 @@ export class WorkerRuntime {
         }
         value = value.value;
       }
+      this.#push(seq, status, value);
     }
-    this.#push(seq, status, value);
+    if (this.#reportOnEnd) {
+      this.#reportOnEnd = false;
+      this.#flush();
+    }
   }
 
   /**

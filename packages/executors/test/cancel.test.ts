@@ -1,6 +1,3 @@
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ThreadPoolExecutor } from '@aiots/executors';
 import {
   CancelledError,
@@ -13,7 +10,7 @@ import {
   waitFor,
 } from '@aiots/loop';
 import { describe, expect, test } from 'vitest';
-import { alive, job, pools } from './helpers.ts';
+import { alive, job, pools, startMarker, until } from './helpers.ts';
 
 const whoAmI = job<[], string>('whoAmI');
 const spin = job<[Int32Array?], never>('spin');
@@ -22,11 +19,6 @@ const markThenSpin = job<[string], never>('markThenSpin');
 
 function pidOf(who: string): number {
   return Number(who.split(':')[0]);
-}
-
-/** Waits (real time, polling) until `cond()` holds. */
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await sleep(5);
 }
 
 describe.each(pools)('%s cancellation', (_name, Pool) => {
@@ -51,9 +43,9 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
     const before = await pool.submit(whoAmI);
     // `stats().running` counts jobs sent to a worker; one cancelled before it starts is
     // dropped by the worker, which then lives on. Wait for the job itself to say it runs.
-    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-cancel-')), 'started');
-    const task = pool.submit(markThenSpin, marker);
-    await until(() => existsSync(marker));
+    const marker = startMarker();
+    const task = pool.submit(markThenSpin, marker.path);
+    await marker.started();
     task.cancel();
     await expect(task).rejects.toSatisfy(CancelledError.is);
     expect(task.cancelled()).toBe(true);
@@ -76,9 +68,9 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
   test('cancelling the task that awaits a job cancels the job', async () => {
     await using pool = new Pool({ maxWorkers: 1, cancelGraceMs: 0 });
     const before = await pool.submit(whoAmI);
-    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-cancel-')), 'started');
-    const outer = createTask(async () => await pool.submit(markThenSpin, marker));
-    await until(() => existsSync(marker));
+    const marker = startMarker();
+    const outer = createTask(async () => await pool.submit(markThenSpin, marker.path));
+    await marker.started();
     outer.cancel();
     await expect(outer).rejects.toSatisfy(CancelledError.is);
     expect(pool.stats().running).toBe(0);
@@ -90,17 +82,18 @@ describe.each(pools)('%s cancellation', (_name, Pool) => {
     const first = await pool.submit(whoAmI);
     // The deadlines count from the job's start (a loaded machine can delay it past 30 ms, and a
     // job cancelled before it starts leaves its worker alive, rightly).
-    const dir = mkdtempSync(join(tmpdir(), 'aiots-deadline-'));
-    const job1 = pool.submit(markThenSpin, join(dir, 'one'));
-    await until(() => existsSync(join(dir, 'one')));
+    const one = startMarker();
+    const job1 = pool.submit(markThenSpin, one.path);
+    await one.started();
     await expect(waitFor(job1, 30)).rejects.toBeInstanceOf(TimeoutError);
     expect(pool.stats().running).toBe(0);
     const second = await pool.submit(whoAmI);
     expect(second).not.toBe(first);
     await expect(
       timeout(null, async (scope) => {
-        const job2 = pool.submit(markThenSpin, join(dir, 'two'));
-        await until(() => existsSync(join(dir, 'two')));
+        const two = startMarker();
+        const job2 = pool.submit(markThenSpin, two.path);
+        await two.started();
         scope.reschedule(getRunningLoop().time() + 30);
         return await job2;
       }),

@@ -1,6 +1,6 @@
 import { CancelledError, createTask, sleep } from '@aiots/loop';
 import { describe, expect, test } from 'vitest';
-import { job, pools } from './helpers.ts';
+import { job, pools, until } from './helpers.ts';
 
 const sleepMs = job<[number], number>('sleepMs');
 
@@ -68,7 +68,7 @@ describe.each(pools)('%s map', (_name, Pool) => {
     expect(pulls).toBeLessThanOrEqual(13);
     // Leaving the loop cancels the jobs still in flight; one already sent to a worker ends
     // when the worker reports back, which a loaded machine can delay past this line.
-    while (pool.stats().queued + pool.stats().running > 0) await sleep(5);
+    await until(() => pool.stats().queued + pool.stats().running === 0);
     expect(pool.stats()).toMatchObject({ queued: 0, running: 0 });
   });
 
@@ -96,10 +96,10 @@ describe.each(pools)('%s map', (_name, Pool) => {
         // never reached
       }
     });
-    while (pool.stats().running < 2) await sleep(5);
+    await until(() => pool.stats().running >= 2);
     consumer.cancel();
     await expect(consumer).rejects.toSatisfy(CancelledError.is);
-    while (pool.stats().running > 0) await sleep(5);
+    await until(() => pool.stats().running === 0);
     expect(pool.stats()).toMatchObject({ queued: 0, running: 0, cancelled: 4 });
   });
 });

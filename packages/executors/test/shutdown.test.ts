@@ -1,21 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ExecutorShutdownError } from '@aiots/executors';
-import { CancelledError, sleep } from '@aiots/loop';
+import { CancelledError } from '@aiots/loop';
 import { describe, expect, test } from 'vitest';
-import { job, pools } from './helpers.ts';
+import { job, pools, startMarker, until } from './helpers.ts';
 
 const sleepMs = job<[number], number>('sleepMs');
 const markThenSleep = job<[string, number], number>('markThenSleep');
 const whoAmI = job<[], string>('whoAmI');
-
-async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await sleep(5);
-}
 
 describe.each(pools)('%s shutdown', (_name, Pool) => {
   test('shutdown() waits for queued and running jobs, then for the workers; submit after it throws', async () => {
@@ -35,10 +28,10 @@ describe.each(pools)('%s shutdown', (_name, Pool) => {
     await pool.submit(whoAmI); // the job module is loaded: the next job starts as soon as it arrives
     // `stats().running` counts jobs sent to a worker, which may not have started yet: wait for
     // the job itself to say it runs.
-    const marker = join(mkdtempSync(join(tmpdir(), 'aiots-shutdown-')), 'started');
-    const running = pool.submit(markThenSleep, marker, 50);
+    const marker = startMarker();
+    const running = pool.submit(markThenSleep, marker.path, 50);
     const queued = [pool.submit(whoAmI), pool.submit(whoAmI), pool.submit(whoAmI)];
-    await until(() => existsSync(marker));
+    await marker.started();
     await pool.shutdown({ cancelFutures: true });
     expect(running.result()).toBe(50);
     for (const t of queued) expect(t.cancelled()).toBe(true);
