@@ -24,3 +24,12 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export {
+  type HostileServer,
+  type HostileServerOptions,
+  type HostileStats,
+  startHostileServer,
+  startStaleKeepAliveServer,
+  TEXT,
+} from './hostile-server.ts';
+export { makeSelfSignedCert, type SelfSignedCert } from './self-signed.ts';
