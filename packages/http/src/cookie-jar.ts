@@ -160,8 +160,8 @@ export class CookieJar {
    * ```
    */
   getCookies(url: string | URL): StoredCookie[] {
-    if (this.#cookies.size === 0) return [];
     const u = toUrl(url, 'getCookies()');
+    if (this.#cookies.size === 0) return [];
     const host = hostOf(u);
     const secure = u.protocol === 'https:' || u.protocol === 'wss:';
     const now = Date.now();
@@ -195,7 +195,10 @@ export class CookieJar {
    * ```
    */
   getCookieHeader(url: string | URL): string {
-    if (this.#cookies.size === 0) return '';
+    if (this.#cookies.size === 0) {
+      toUrl(url, 'getCookieHeader()');
+      return '';
+    }
     return this.getCookies(url)
       .map((c) => `${c.name}=${c.value}`)
       .join('; ');

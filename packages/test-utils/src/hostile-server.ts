@@ -62,6 +62,8 @@ export interface HostileServer {
   readonly url: string;
   readonly port: number;
   stats(): HostileStats;
+  /** Resolves once the server has received `n` requests in all (counting from the start). */
+  requestsReached(n: number): Promise<void>;
   /** Zeroes the counters (open connections and active requests stay counted). */
   resetStats(): void;
   /** Closes the server and every connection. */
@@ -117,6 +119,7 @@ export async function startHostileServer(
   let requests = 0;
   let active = 0;
   let maxActive = 0;
+  const watchers: [number, () => void][] = [];
 
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -298,6 +301,10 @@ export async function startHostileServer(
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     requests++;
+    for (const w of watchers.filter(([n]) => requests >= n)) {
+      watchers.splice(watchers.indexOf(w), 1);
+      w[1]();
+    }
     active++;
     maxActive = Math.max(maxActive, active);
     let counted = true;
@@ -335,6 +342,10 @@ export async function startHostileServer(
       activeRequests: active,
       maxActiveRequests: maxActive,
     }),
+    requestsReached: (n) =>
+      requests >= n
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => watchers.push([n, resolve])),
     resetStats: () => {
       connections = 0;
       requests = 0;
