@@ -15,9 +15,11 @@
  *
  * Each extends `AiotsError` from `@aiots/loop`, has a stable `name` and `code`, keeps the
  * underlying error (undici's, or Node's) as `cause`, and has a static `is()` that also
- * recognises subclasses and holds across two copies of the package.
+ * recognises subclasses and holds across two copies of the package (each error lists the
+ * kinds of its class chain; `errorKind` holds its own, for `isErrorKind`).
  */
 import { AiotsError } from '@aiots/loop';
+import { errorKind } from '@aiots/loop/lowlevel';
 
 const kinds = Symbol.for('aiots.http.error.kinds');
 
@@ -57,6 +59,7 @@ export interface ResponseInfo {
  */
 export class ClientError extends AiotsError {
   readonly [kinds]: readonly string[] = K_CLIENT;
+  readonly [errorKind]: string = 'ClientError';
   override readonly code: string = 'AIOTS_HTTP_CLIENT';
   override name = 'ClientError';
 
@@ -79,6 +82,7 @@ export class ClientError extends AiotsError {
  */
 export class ClientConnectionError extends ClientError {
   override readonly [kinds]: readonly string[] = K_CONNECTION;
+  override readonly [errorKind]: string = 'ClientConnectionError';
   override readonly code: string = 'AIOTS_HTTP_CONNECTION';
   override name = 'ClientConnectionError';
 
@@ -103,6 +107,7 @@ export class ClientConnectionError extends ClientError {
  */
 export class ClientConnectorError extends ClientConnectionError {
   override readonly [kinds]: readonly string[] = K_CONNECTOR;
+  override readonly [errorKind]: string = 'ClientConnectorError';
   override readonly code: string = 'AIOTS_HTTP_CONNECTOR';
   override name = 'ClientConnectorError';
   /** The system or undici error code of the cause, such as `ECONNREFUSED` or `ENOTFOUND`. */
@@ -139,6 +144,7 @@ export type TimeoutKind = 'total' | 'connect' | 'sockConnect' | 'sockRead' | 'he
  */
 export class ServerTimeoutError extends ClientConnectionError {
   override readonly [kinds]: readonly string[] = K_TIMEOUT;
+  override readonly [errorKind]: string = 'ServerTimeoutError';
   override readonly code: string = 'AIOTS_HTTP_TIMEOUT';
   override name = 'ServerTimeoutError';
   /** Which timeout expired. */
@@ -174,6 +180,7 @@ export class ServerTimeoutError extends ClientConnectionError {
  */
 export class ClientResponseError extends ClientError {
   override readonly [kinds]: readonly string[] = K_RESPONSE;
+  override readonly [errorKind]: string = 'ClientResponseError';
   override readonly code: string = 'AIOTS_HTTP_RESPONSE';
   override name = 'ClientResponseError';
   /** The HTTP status. */
@@ -214,6 +221,7 @@ export class ClientResponseError extends ClientError {
  */
 export class TooManyRedirects extends ClientResponseError {
   override readonly [kinds]: readonly string[] = K_REDIRECTS;
+  override readonly [errorKind]: string = 'TooManyRedirects';
   override readonly code: string = 'AIOTS_HTTP_TOO_MANY_REDIRECTS';
   override name = 'TooManyRedirects';
 
@@ -236,6 +244,7 @@ export class TooManyRedirects extends ClientResponseError {
  */
 export class InvalidURL extends ClientError {
   override readonly [kinds]: readonly string[] = K_URL;
+  override readonly [errorKind]: string = 'InvalidURL';
   override readonly code: string = 'AIOTS_HTTP_INVALID_URL';
   override name = 'InvalidURL';
   /** The URL as given. */
@@ -267,6 +276,7 @@ export class InvalidURL extends ClientError {
  */
 export class BodyTooLarge extends ClientError {
   override readonly [kinds]: readonly string[] = K_TOO_LARGE;
+  override readonly [errorKind]: string = 'BodyTooLarge';
   override readonly code: string = 'AIOTS_HTTP_BODY_TOO_LARGE';
   override name = 'BodyTooLarge';
   /** The `maxBodyBytes` in force. */
@@ -307,6 +317,7 @@ export class BodyTooLarge extends ClientError {
  */
 export class ContentDecodingError extends ClientError {
   override readonly [kinds]: readonly string[] = K_DECODING;
+  override readonly [errorKind]: string = 'ContentDecodingError';
   override readonly code: string = 'AIOTS_HTTP_CONTENT_DECODING';
   override name = 'ContentDecodingError';
   /** The content coding that failed. */

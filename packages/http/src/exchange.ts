@@ -24,7 +24,7 @@ import type { Dispatcher } from 'undici';
 import { canDecode, createDecoder, parseCodings } from './decode.ts';
 import { BodyTooLarge, ContentDecodingError } from './errors.ts';
 import { mapError, type Where } from './map-error.ts';
-import { latch, wake, wakeWithError } from './wake.ts';
+import { latch, Waiters, wake, wakeWithError } from './wake.ts';
 
 type Controller = Dispatcher.DispatchController;
 type RawHeaders = Record<string, string | string[] | undefined>;
@@ -71,10 +71,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #received = 0;
-  /** A streaming reader waiting for the next chunk. */
-  #dataWaiter: Future<void> | undefined = undefined;
-  /** A reader waiting for the whole body. */
-  #endWaiter: Future<void> | undefined = undefined;
+  /** Readers waiting for the next chunk, or for the end (they re-check when woken). */
+  #readers: Waiters | undefined = undefined;
   #wantAll = false;
   #decoder: Transform | undefined = undefined;
   #codings: readonly string[] = [];
@@ -240,27 +238,17 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     return this.#chunks.length > 0;
   }
 
-  /** A latch that wakes on the next chunk, the end, or the failure. */
-  waitData(): Future<void> {
+  /** Waits for the next chunk, the end, or the failure; a cancellation point. */
+  waitData(): Promise<void> {
     this.#resume();
-    let w = this.#dataWaiter;
-    if (w === undefined || w.done()) {
-      w = latch();
-      this.#dataWaiter = w;
-    }
-    return w;
+    this.#readers ??= new Waiters('ClientResponse body');
+    return this.#readers.wait();
   }
 
-  /** A latch that wakes once the body ended or failed; buffers the whole body meanwhile. */
-  waitEnd(): Future<void> {
+  /** Waits until the body ended or failed, buffering all of it meanwhile; a cancellation point. */
+  waitEnd(): Promise<void> {
     this.#wantAll = true;
-    this.#resume();
-    let w = this.#endWaiter;
-    if (w === undefined || w.done()) {
-      w = latch();
-      this.#endWaiter = w;
-    }
-    return w;
+    return this.waitData();
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -279,11 +267,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     }
     this.#chunks.push(chunk);
     this.#buffered += len;
-    const w = this.#dataWaiter;
-    if (w !== undefined) {
-      this.#dataWaiter = undefined;
-      wake(w, undefined);
-    }
+    // Whole-body readers only need the end; streaming readers each chunk.
+    if (!this.#wantAll) this.#readers?.wakeAll();
     if (this.#buffered >= HIGH_WATER && !this.#wantAll) this.#pause();
   }
 
@@ -359,7 +344,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     if (this.#state !== BODY) return;
     this.#state = ENDED;
     this.#clearTimer();
-    this.#wakeAll(undefined);
+    this.#readers?.wakeAll();
     this.onBodyOver?.(this);
     this.#maybeDone();
   }
@@ -374,17 +359,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     for (const d of this.#decoders) d.destroy();
     if (wasPending) wakeWithError(this.head, err);
     // Readers learn of the failure from `failed` and `error` when they resume.
-    this.#wakeAll(undefined);
+    this.#readers?.wakeAll();
     this.onBodyOver?.(this);
-  }
-
-  #wakeAll(value: undefined): void {
-    const d = this.#dataWaiter;
-    const e = this.#endWaiter;
-    this.#dataWaiter = undefined;
-    this.#endWaiter = undefined;
-    wake(d, value);
-    wake(e, value);
   }
 
   #clearTimer(): void {

@@ -7,7 +7,7 @@ import { InvalidStateError } from '@aiots/loop';
 import { decodeText, detectCharset } from './charset.ts';
 import { BodyTooLarge } from './errors.ts';
 import { toHeaders } from './headers.ts';
-import { latch, wake } from './wake.ts';
+import { Waiters } from './wake.ts';
 
 /**
  * A request received by `serve()`: method, URL, path, query and headers, and the body,
@@ -35,7 +35,7 @@ export class ServerRequest {
   #size = 0;
   #state: 'idle' | 'reading' | 'ended' | 'failed' = 'idle';
   #error: unknown;
-  #waiter = latch<void>();
+  readonly #readers = new Waiters('ServerRequest body');
   #cache: Uint8Array | undefined;
   #streamed = false;
 
@@ -123,8 +123,7 @@ export class ServerRequest {
   }
 
   #wait(): Promise<void> {
-    if (this.#waiter.done()) this.#waiter = latch();
-    return this.#waiter;
+    return this.#readers.wait();
   }
 
   #start(): void {
@@ -140,12 +139,12 @@ export class ServerRequest {
       }
       this.#chunks.push(chunk);
       if (this.#streamed && this.#chunks.length > 16) raw.pause();
-      wake(this.#waiter, undefined);
+      this.#readers.wakeAll();
     });
     raw.on('end', () => {
       if (this.#state !== 'reading') return;
       this.#state = 'ended';
-      wake(this.#waiter, undefined);
+      this.#readers.wakeAll();
     });
     raw.on('error', (e) => this.#fail(e));
     raw.on('close', () => {
@@ -157,6 +156,6 @@ export class ServerRequest {
     if (this.#state !== 'reading') return;
     this.#state = 'failed';
     this.#error = err;
-    wake(this.#waiter, undefined);
+    this.#readers.wakeAll();
   }
 }

@@ -1,23 +1,12 @@
 /**
  * Argument checks shared by the session, the WebSocket client and the server: `TypeError`
  * for a value of the wrong type, `RangeError` for a value of the right type out of range,
- * each message saying what was expected and what came. Internal.
+ * each message saying what was expected and what came (values described by the project's
+ * one `describe()`). Internal.
  */
+import { describe } from '@aiots/loop/lowlevel';
 
-/** A description of a value for error messages: its type and a short rendering. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'string') return `string ${JSON.stringify(value.slice(0, 60))}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === 'symbol') return value.toString();
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const ctor = (value as object).constructor;
-  return ctor?.name ? `an instance of ${ctor.name}` : 'an object';
-}
+export { describe };
 
 /** An options object, or undefined; anything else is a TypeError. */
 export function checkOptions<T extends object>(value: unknown, where: string): T | undefined {

@@ -8,14 +8,15 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { type Future, getLoop, type Loop, type TimerHandle } from '@aiots/loop';
+import { getLoop, type Loop, type TimerHandle } from '@aiots/loop';
+import { Deque, ParkingLot } from '@aiots/loop/lowlevel';
 import { Agent, buildConnector, ping, WebSocket } from 'undici';
 import { ClientConnectionError, ClientConnectorError, ServerTimeoutError } from './errors.ts';
 import { addHeaders, type HeadersInit } from './headers.ts';
 import type { Resolved } from './options.ts';
 import { buildUrl } from './url.ts';
 import { checkInt, checkMs, checkOptions, checkSignal, describe } from './validate.ts';
-import { latch, wake, wakeWithError } from './wake.ts';
+import { latch, Waiters, wake, wakeWithError } from './wake.ts';
 
 /** Options of `session.wsConnect(url, opts)`. */
 export interface WsConnectOptions {
@@ -77,10 +78,20 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
   readonly #agent: Agent;
   readonly #socket: () => Socket | undefined;
   readonly #loop: Loop;
-  readonly #queue: WsMessage[] = [];
-  #head = 0;
-  #receiver: Future<void> | undefined;
-  #closedWaiter: Future<void> | undefined;
+  readonly #queue = new Deque<WsMessage>();
+  /**
+   * Receivers waiting, FIFO: a message goes straight to the oldest; one handed to a
+   * receiver cancelled before it resumed comes back to the front of the queue. `null` wakes
+   * a receiver to look at the close.
+   */
+  readonly #receivers = new ParkingLot<WsMessage | null>({
+    label: 'WebSocketConnection.receive',
+    onReturned: (msg) => {
+      if (msg === null) return;
+      if (!this.#receivers.unpark(msg)) this.#queue.unshift(msg);
+    },
+  });
+  readonly #closing = new Waiters('WebSocketConnection.close');
   #terminal: Terminal | undefined;
   #closeCode: number | undefined;
   #heartbeatMs: number;
@@ -196,26 +207,14 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
    */
   async receive(): Promise<WsMessage> {
     for (;;) {
-      if (this.#head < this.#queue.length) {
-        const msg = this.#queue[this.#head] as WsMessage;
-        this.#queue[this.#head++] = undefined as never;
-        if (this.#head === this.#queue.length) {
-          this.#queue.length = 0;
-          this.#head = 0;
-        }
-        return msg;
-      }
+      if (this.#queue.size > 0) return this.#queue.shift() as WsMessage;
       const t = this.#terminal;
       if (t !== undefined) {
         if ('error' in t) throw t.error;
         return t.message;
       }
-      let w = this.#receiver;
-      if (w === undefined || w.done()) {
-        w = latch();
-        this.#receiver = w;
-      }
-      await w;
+      const msg = await this.#receivers.park();
+      if (msg !== null) return msg;
     }
   }
 
@@ -255,13 +254,7 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
       );
     }
     if (this.#ws.readyState < WebSocket.CLOSING) this.#ws.close(code, reason);
-    if (this.#terminal !== undefined) return;
-    let w = this.#closedWaiter;
-    if (w === undefined || w.done()) {
-      w = latch();
-      this.#closedWaiter = w;
-    }
-    await w;
+    while (this.#terminal === undefined) await this.#closing.wait();
   }
 
   /** Closes the connection (see `close()`). */
@@ -309,11 +302,8 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
       typeof data === 'string'
         ? { type: 'text', data }
         : { type: 'binary', data: new Uint8Array(data as ArrayBuffer) };
-    this.#queue.push(msg);
     this._activity();
-    const w = this.#receiver;
-    this.#receiver = undefined;
-    wake(w, undefined);
+    if (!this.#receivers.unpark(msg)) this.#queue.push(msg);
   }
 
   #onClose(code: number, reason: string, wasClean: boolean): void {
@@ -328,12 +318,8 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
         ),
       };
     } else this.#terminal = { message: { type: 'close', data: { code, reason } } };
-    const r = this.#receiver;
-    this.#receiver = undefined;
-    wake(r, undefined);
-    const c = this.#closedWaiter;
-    this.#closedWaiter = undefined;
-    wake(c, undefined);
+    this.#receivers.unparkAll(null);
+    this.#closing.wakeAll();
     void this.#agent.close().catch(() => {});
   }
 }
