@@ -239,7 +239,7 @@ export class TooManyRedirects extends ClientResponseError {
  * ```ts
  * import { ClientSession, InvalidURL } from '@aiots/http';
  * await using session = new ClientSession();
- * await session.get('not a url').catch((e) => console.log(InvalidURL.is(e), (e as Error).message)); // true Expected an absolute http(s) URL...
+ * await session.get('not a url').catch((e) => console.log(InvalidURL.is(e), (e as InvalidURL).url)); // true not a url
  * ```
  */
 export class InvalidURL extends ClientError {

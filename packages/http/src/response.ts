@@ -238,7 +238,12 @@ export class ClientResponse implements AsyncDisposable {
    * await using server = await serve(async () => new Response('no', { status: 404, statusText: 'Not Found' }));
    * await using session = new ClientSession();
    * const res = await session.get(server.url);
-   * try { res.raiseForStatus(); } catch (e) { console.log((e as ClientResponseError).message); } // 404 Not Found for http://...
+   * try {
+   *   res.raiseForStatus();
+   * } catch (e) {
+   *   const err = e as ClientResponseError;
+   *   console.log(err.status, err.message === `404 Not Found for ${server.url}/`); // 404 true
+   * }
    * ```
    */
   raiseForStatus(): void {

@@ -90,8 +90,13 @@ export class HttpServer implements AsyncDisposable {
    * @throws {RangeError} for a negative `graceMs`.
    */
   close(opts?: CloseOptions): Promise<void> {
-    const o = checkOptions<CloseOptions>(opts, 'close()') ?? {};
-    const graceMs = checkMs(o.graceMs, 'graceMs', 'close()') ?? 5000;
+    let graceMs: number;
+    try {
+      const o = checkOptions<CloseOptions>(opts, 'close()') ?? {};
+      graceMs = checkMs(o.graceMs, 'graceMs', 'close()') ?? 5000;
+    } catch (e) {
+      return Promise.reject(e);
+    }
     this.#closing ??= this.#close(graceMs);
     return this.#closing;
   }
@@ -194,6 +199,8 @@ async function handle(
       throw e;
     }
     if (BodyTooLarge.is(e)) {
+      // The rest of the body is not read: the connection cannot be reused.
+      res.setHeader('connection', 'close');
       answer(res, 413, 'Payload Too Large');
       return;
     }

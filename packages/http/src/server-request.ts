@@ -130,17 +130,21 @@ export class ServerRequest {
     if (this.#state !== 'idle') return;
     this.#state = 'reading';
     const raw = this.raw;
-    raw.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       this.#size += chunk.byteLength;
       if (this.#size > this.#maxBodyBytes) {
+        // Stop reading; the handler answers 413 and the connection is closed after it.
+        raw.off('data', onData);
+        raw.pause();
+        this.#chunks = [];
         this.#fail(new BodyTooLarge(this.#maxBodyBytes, this.#size, this.url.href, false));
-        raw.destroy();
         return;
       }
       this.#chunks.push(chunk);
       if (this.#streamed && this.#chunks.length > 16) raw.pause();
       this.#readers.wakeAll();
-    });
+    };
+    raw.on('data', onData);
     raw.on('end', () => {
       if (this.#state !== 'reading') return;
       this.#state = 'ended';

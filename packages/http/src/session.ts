@@ -285,12 +285,11 @@ export class ClientSession implements AsyncDisposable {
    */
   stats(): SessionStats {
     const origins: Record<string, { open: number; idle: number }> = {};
-    const pools: Dispatcher[] = [];
-    if (this.#agent !== undefined) pools.push(this.#agent);
-    for (const p of this.#proxies.values()) pools.push(p);
-    for (const pool of pools) {
-      const st = (pool as unknown as { stats?: Record<string, Record<string, unknown>> }).stats;
-      if (st === undefined) continue;
+    // The session's own pool only: a ProxyAgent or a dispatcher passed in keeps its own books.
+    const st = (
+      this.#agent as unknown as { stats?: Record<string, Record<string, unknown>> } | undefined
+    )?.stats;
+    if (st !== undefined) {
       for (const [origin, s] of Object.entries(st)) {
         const connected = s.connected;
         const open = typeof connected === 'boolean' ? (connected ? 1 : 0) : Number(connected ?? 0);

@@ -98,15 +98,23 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
   #pingTimer: TimerHandle | undefined;
   #pongTimer: TimerHandle | undefined;
   #heartbeatError: ServerTimeoutError | undefined;
+  readonly #maxMessageBytes: number | undefined;
 
   /** @internal Made by `session.wsConnect()`. */
-  constructor(ws: WebSocket, agent: Agent, socket: () => Socket | undefined, heartbeatMs: number) {
+  constructor(
+    ws: WebSocket,
+    agent: Agent,
+    socket: () => Socket | undefined,
+    heartbeatMs: number,
+    maxMessageBytes: number | undefined,
+  ) {
     this.url = ws.url;
     this.#ws = ws;
     this.#agent = agent;
     this.#socket = socket;
     this.#loop = getLoop();
     this.#heartbeatMs = heartbeatMs;
+    this.#maxMessageBytes = maxMessageBytes;
     ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (ev) => this.#onMessage(ev.data));
     ws.addEventListener('close', (ev) => this.#onClose(ev.code, ev.reason, ev.wasClean));
@@ -314,7 +322,11 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
     else if (code === 1006 || (!wasClean && code !== 1009)) {
       this.#terminal = {
         error: new ClientConnectionError(
-          `The WebSocket connection to ${this.url} was lost without a close frame (code ${code})`,
+          `The WebSocket connection to ${this.url} was lost without a close frame (code ${code})${
+            this.#maxMessageBytes === undefined
+              ? ''
+              : `, or closed for a message over maxMessageBytes (${this.#maxMessageBytes}, code 1009 to the peer)`
+          }`,
         ),
       };
     } else this.#terminal = { message: { type: 'close', data: { code, reason } } };
@@ -382,7 +394,7 @@ export async function connectWebSocket(
     headers: [...headers.values()].map(([k, v]) => [k, v] as [string, string]),
   });
   // Listening from the start: messages sent right after the handshake are queued, not lost.
-  const conn = new WebSocketConnection(ws, agent, () => socket, heartbeatMs);
+  const conn = new WebSocketConnection(ws, agent, () => socket, heartbeatMs, maxMessageBytes);
   const opened = latch<void>();
   let failure: unknown;
   const onOpen = () => wake(opened, undefined);
