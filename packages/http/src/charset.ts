@@ -67,7 +67,13 @@ export function detectCharset(contentType: string | undefined, bytes: Uint8Array
 /** Decodes `bytes` as `charset`; malformed sequences become U+FFFD, as browsers do. */
 export function decodeText(bytes: Uint8Array, charset: string): string {
   if (charset === 'utf-8' || charset === 'utf8') {
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // A UTF-8 BOM is not part of the text (TextDecoder drops it too).
+    return buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf
+      ? buf.toString('utf8', 3)
+      : buf.toString('utf8');
   }
   return new TextDecoder(charset).decode(bytes);
 }

@@ -13,18 +13,29 @@
  *   nobody reads holds a bounded buffer and one connection, never an unbounded one.
  * - The attempt is *over* for us when the body ended or failed, and *settled* for undici once
  *   it called `onResponseEnd` or `onResponseError`. Only when both hold is the connection
- *   slot given back (`onDone`): a request aborted while its socket connects keeps its slot
+ *   slot given back (`exchangeDone`): a request aborted while its socket connects keeps its slot
  *   until undici lets go of it, so `limit` is never exceeded, even for a moment.
  * - `fail(err)` can come from anywhere (a timeout, a cancelled reader, `release()`, the
  *   session closing, undici): the first end wins, and later callbacks are ignored.
  */
 import type { Transform } from 'node:stream';
-import type { Future, TimerHandle } from '@aiots/loop';
+import { Future, type Loop, type TimerHandle } from '@aiots/loop';
 import type { Dispatcher } from 'undici';
 import { canDecode, createDecoder, parseCodings } from './decode.ts';
 import { BodyTooLarge, ContentDecodingError } from './errors.ts';
+import type { Slot } from './limits.ts';
 import { mapError, type Where } from './map-error.ts';
-import { latch, Waiters, wake, wakeWithError } from './wake.ts';
+import { Waiters, wake, wakeWithError } from './wake.ts';
+
+/** Who an attempt reports to (the request it belongs to). */
+export interface ExchangeOwner {
+  /** undici gave the attempt a connection. */
+  exchangeStarted(ex: Exchange): void;
+  /** The body ended or failed. */
+  exchangeBodyOver(ex: Exchange): void;
+  /** Over for us and for undici: the slot can go back. Called once. */
+  exchangeDone(ex: Exchange): void;
+}
 
 type Controller = Dispatcher.DispatchController;
 type RawHeaders = Record<string, string | string[] | undefined>;
@@ -45,12 +56,9 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
   readonly maxBodyBytes: number;
   sockReadMs: number | undefined;
   sockConnectMs: number | undefined;
-  /** Called once, when the attempt is over for us and for undici (gives the slot back). */
-  onDone: ((ex: Exchange) => void) | undefined = undefined;
-  /** Called when undici gives the request a connection. */
-  onStart: (() => void) | undefined = undefined;
-  /** Called when the body is over (ended or failed), before `onDone`. */
-  onBodyOver: ((ex: Exchange) => void) | undefined = undefined;
+  readonly #owner: ExchangeOwner;
+  /** The connection slot this attempt holds until it is done. */
+  readonly slot: Slot;
 
   readonly head: Future<void>;
   started = false;
@@ -83,11 +91,20 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
   /** Timers to clear when the attempt is over (connect timeouts). */
   timer: TimerHandle | undefined = undefined;
 
-  constructor(method: string, url: string, maxBodyBytes: number) {
+  constructor(
+    loop: Loop,
+    owner: ExchangeOwner,
+    slot: Slot,
+    method: string,
+    url: string,
+    maxBodyBytes: number,
+  ) {
+    this.#owner = owner;
+    this.slot = slot;
     this.method = method;
     this.url = url;
     this.maxBodyBytes = maxBodyBytes;
-    this.head = latch();
+    this.head = new Future<void>(loop);
   }
 
   /** True once the body ended or the attempt failed. */
@@ -118,7 +135,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
       this.timer.cancel();
       this.timer = undefined;
     }
-    this.onStart?.();
+    this.#owner.exchangeStarted(this);
   }
 
   onResponseStart(
@@ -345,7 +362,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     this.#state = ENDED;
     this.#clearTimer();
     this.#readers?.wakeAll();
-    this.onBodyOver?.(this);
+    this.#owner.exchangeBodyOver(this);
     this.#maybeDone();
   }
 
@@ -360,7 +377,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     if (wasPending) wakeWithError(this.head, err);
     // Readers learn of the failure from `failed` and `error` when they resume.
     this.#readers?.wakeAll();
-    this.onBodyOver?.(this);
+    this.#owner.exchangeBodyOver(this);
   }
 
   #clearTimer(): void {
@@ -373,6 +390,6 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
   #maybeDone(): void {
     if (this.#done || !this.#settled || this.#state < ENDED) return;
     this.#done = true;
-    this.onDone?.(this);
+    this.#owner.exchangeDone(this);
   }
 }

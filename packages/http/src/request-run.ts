@@ -97,8 +97,112 @@ export class RequestRun {
       : undefined;
   }
 
-  /** Runs the request to its final response. */
+  /** Runs the request to its final response (one async frame: the hot path awaits once). */
   async run(): Promise<ClientResponse> {
+    try {
+      this.#arm();
+      const cfg = this.#cfg;
+      const policy = cfg.retry;
+      let attempt = 1;
+      let staleRetried = false;
+      let redirects = 0;
+      for (;;) {
+        const sent = this.#send();
+        const ex = sent instanceof Exchange ? sent : await sent;
+        try {
+          await ex.head;
+        } catch (e) {
+          this.#endAttempt();
+          if (CancelledError.is(e)) {
+            ex.fail(undefined);
+            throw e;
+          }
+          if (this.#fatal !== undefined) throw this.#fatal;
+          const replayable = this.#body.replayable;
+          if (
+            !staleRetried &&
+            ex.started &&
+            replayable &&
+            IDEMPOTENT.has(this.#method) &&
+            isStaleSocket(e)
+          ) {
+            staleRetried = true;
+            continue;
+          }
+          if (
+            policy !== undefined &&
+            attempt < policy.attempts &&
+            replayable &&
+            policy.methods.has(this.#method) &&
+            ClientConnectionError.is(e)
+          ) {
+            await this.#pause(backoff(policy, attempt));
+            attempt++;
+            continue;
+          }
+          throw e;
+        }
+        this.#endAttempt();
+        const status = ex.status;
+        const res = new ClientResponse(
+          ex,
+          this.#url.href,
+          this.#history === undefined ? NO_HISTORY : this.#history.slice(),
+          this.#createdAt,
+        );
+        this.#storeCookies(ex);
+
+        if (cfg.allowRedirects && REDIRECTS.has(status)) {
+          const location = headerValue(ex.headers.location);
+          if (location !== undefined) {
+            this.#history ??= [];
+            this.#history.push(res);
+            ex.discard(DISCARD_CAP);
+            if (redirects === cfg.maxRedirects) {
+              throw new TooManyRedirects(
+                { status, url: res.url, headers: res.headers, history: this.#history.slice() },
+                `${this.#method} ${this.#history[0]?.url}: more than ${cfg.maxRedirects} redirects, the last to ${location}`,
+              );
+            }
+            redirects++;
+            this.#follow(status, location);
+            attempt = 1;
+            continue;
+          }
+        }
+
+        if (
+          policy !== undefined &&
+          attempt < policy.attempts &&
+          policy.statuses.has(status) &&
+          policy.methods.has(this.#method) &&
+          this.#body.replayable
+        ) {
+          const asked = retryAfterMs(ex.headers['retry-after'], Date.now());
+          const wait = asked ?? backoff(policy, attempt);
+          if (wait <= policy.maxBackoffMs) {
+            ex.discard(DISCARD_CAP);
+            await this.#pause(wait);
+            attempt++;
+            continue;
+          }
+        }
+
+        if (cfg.raiseForStatus && status >= 400) {
+          ex.discard(DISCARD_CAP);
+          throw res.toError();
+        }
+        this.#handOver(res, ex);
+        return res;
+      }
+    } catch (e) {
+      this.#finish();
+      throw e;
+    }
+  }
+
+  /** Starts the deadlines that span the attempts: the signal and the total timeout. */
+  #arm(): void {
     const cfg = this.#cfg;
     if (cfg.signal !== undefined) {
       if (cfg.signal.aborted) throw cfg.signal.reason;
@@ -115,12 +219,6 @@ export class RequestRun {
         ),
       );
     }
-    try {
-      return await this.#attempts();
-    } catch (e) {
-      this.#finish();
-      throw e;
-    }
   }
 
   /** The request's `signal` was aborted. */
@@ -128,145 +226,55 @@ export class RequestRun {
     this.#interrupt(this.#cfg.signal?.reason);
   }
 
-  async #attempts(): Promise<ClientResponse> {
+  /**
+   * Takes a slot and dispatches one attempt: synchronously when a slot is free (no await on
+   * the fast path), else after waiting FIFO for one.
+   */
+  #send(): Exchange | Promise<Exchange> {
     const cfg = this.#cfg;
-    const policy = cfg.retry;
-    let attempt = 1;
-    let staleRetried = false;
-    let redirects = 0;
-    for (;;) {
-      const ex = await this.#send();
-      try {
-        await ex.head;
-      } catch (e) {
-        this.#endAttempt();
-        if (CancelledError.is(e)) {
-          ex.fail(undefined);
-          throw e;
-        }
-        if (this.#fatal !== undefined) throw this.#fatal;
-        const replayable = this.#body.replayable;
-        if (
-          !staleRetried &&
-          ex.started &&
-          replayable &&
-          IDEMPOTENT.has(this.#method) &&
-          isStaleSocket(e)
-        ) {
-          staleRetried = true;
-          continue;
-        }
-        if (
-          policy !== undefined &&
-          attempt < policy.attempts &&
-          replayable &&
-          policy.methods.has(this.#method) &&
-          ClientConnectionError.is(e)
-        ) {
-          await this.#pause(backoff(policy, attempt));
-          attempt++;
-          continue;
-        }
-        throw e;
-      }
-      this.#endAttempt();
-      const status = ex.status;
-      const res = new ClientResponse(
-        ex,
-        this.#url.href,
-        this.#history === undefined ? NO_HISTORY : this.#history.slice(),
-        this.#createdAt,
-      );
-      this.#storeCookies(ex);
-
-      if (cfg.allowRedirects && REDIRECTS.has(status)) {
-        const location = headerValue(ex.headers.location);
-        if (location !== undefined) {
-          this.#history ??= [];
-          this.#history.push(res);
-          ex.discard(DISCARD_CAP);
-          if (redirects === cfg.maxRedirects) {
-            throw new TooManyRedirects(
-              { status, url: res.url, headers: res.headers, history: this.#history.slice() },
-              `${this.#method} ${this.#history[0]?.url}: more than ${cfg.maxRedirects} redirects, the last to ${location}`,
-            );
-          }
-          redirects++;
-          this.#follow(status, location);
-          attempt = 1;
-          continue;
-        }
-      }
-
-      if (
-        policy !== undefined &&
-        attempt < policy.attempts &&
-        policy.statuses.has(status) &&
-        policy.methods.has(this.#method) &&
-        this.#body.replayable
-      ) {
-        const asked = retryAfterMs(ex.headers['retry-after'], Date.now());
-        const wait = asked ?? backoff(policy, attempt);
-        if (wait <= policy.maxBackoffMs) {
-          ex.discard(DISCARD_CAP);
-          await this.#pause(wait);
-          attempt++;
-          continue;
-        }
-      }
-
-      if (cfg.raiseForStatus && status >= 400) {
-        ex.discard(DISCARD_CAP);
-        throw res.toError();
-      }
-      this.#handOver(res, ex);
-      return res;
-    }
+    const origin = this.#url.origin;
+    if (cfg.connectMs !== Number.POSITIVE_INFINITY) this.#armConnectTimer(cfg.connectMs);
+    const slot = this.#port.limits.tryAcquire(origin);
+    if (slot !== undefined) return this.#dispatch(slot);
+    return this.#sendAfterWait(origin);
   }
 
-  /** Takes a slot, dispatches one attempt and returns it. */
-  async #send(): Promise<Exchange> {
+  async #sendAfterWait(origin: string): Promise<Exchange> {
+    const ac = new AbortController();
+    this.#wait = ac;
+    let slot: Slot;
+    try {
+      slot = await this.#port.limits.acquire(origin, ac.signal);
+    } catch (e) {
+      this.#endAttempt();
+      throw e;
+    } finally {
+      this.#wait = undefined;
+    }
+    return this.#dispatch(slot);
+  }
+
+  #armConnectTimer(ms: number): void {
+    const url = this.#url;
+    this.#connectTimer = this.#loop.callLater(ms, () => {
+      const err = new ServerTimeoutError(
+        'connect',
+        ms,
+        `${this.#method} ${url.href}: no connection within ${ms} ms`,
+      );
+      if (this.#wait !== undefined) this.#wait.abort(err);
+      else if (this.#ex !== undefined && !this.#ex.started) this.#ex.fail(err);
+    });
+  }
+
+  #dispatch(slot: Slot): Exchange {
     const cfg = this.#cfg;
     const url = this.#url;
-    const origin = url.origin;
-    const limits = this.#port.limits;
-    if (cfg.connectMs !== Number.POSITIVE_INFINITY) {
-      const ms = cfg.connectMs;
-      this.#connectTimer = this.#loop.callLater(ms, () => {
-        const err = new ServerTimeoutError(
-          'connect',
-          ms,
-          `${this.#method} ${url.href}: no connection within ${ms} ms`,
-        );
-        if (this.#wait !== undefined) this.#wait.abort(err);
-        else if (this.#ex !== undefined && !this.#ex.started) this.#ex.fail(err);
-      });
-    }
-    let slot: Slot | undefined = limits.tryAcquire(origin);
-    if (slot === undefined) {
-      const ac = new AbortController();
-      this.#wait = ac;
-      try {
-        slot = await limits.acquire(origin, ac.signal);
-      } catch (e) {
-        this.#endAttempt();
-        throw e;
-      } finally {
-        this.#wait = undefined;
-      }
-    }
-    const ex = new Exchange(this.#method, url.href, cfg.maxBodyBytes);
+    const ex = new Exchange(this.#loop, this, slot, this.#method, url.href, cfg.maxBodyBytes);
     ex.sockReadMs = cfg.sockReadMs;
     ex.sockConnectMs = cfg.sockConnectMs;
-    const port = this.#port;
-    const held = slot;
-    ex.onDone = () => {
-      limits.release(held);
-      port.untrack(ex);
-    };
-    ex.onStart = () => this.#clearConnectTimer();
     this.#ex = ex;
-    port.track(ex);
+    this.#port.track(ex);
     if (cfg.sockConnectMs < this.#port.poolSockConnectMs) {
       const ms = cfg.sockConnectMs;
       ex.timer = this.#loop.callLater(ms, () => {
@@ -282,7 +290,7 @@ export class RequestRun {
       });
     }
     const opts: Dispatcher.DispatchOptions = {
-      origin,
+      origin: slot.origin,
       path: url.pathname + url.search,
       method: this.#method as Dispatcher.HttpMethod,
       headers: this.#headersFor(url),
@@ -296,6 +304,24 @@ export class RequestRun {
       ex.onResponseError(null, e as Error);
     }
     return ex;
+  }
+
+  // ---- what the attempt's Exchange reports ------------------------------------------------
+
+  /** undici gave the attempt a connection. */
+  exchangeStarted(): void {
+    this.#clearConnectTimer();
+  }
+
+  /** The attempt's body ended or failed. */
+  exchangeBodyOver(ex: Exchange): void {
+    if (ex === this.#ex && this.#response !== undefined) this.#finish();
+  }
+
+  /** The attempt is over for us and for undici: its slot goes back. */
+  exchangeDone(ex: Exchange): void {
+    this.#port.limits.release(ex.slot);
+    this.#port.untrack(ex);
   }
 
   #headersFor(url: URL): string[] {
@@ -398,15 +424,17 @@ export class RequestRun {
       this.#finish();
       return;
     }
-    ex.onBodyOver = () => this.#finish();
     const task = currentTask();
     if (task !== undefined) {
       this.#task = task;
+      this.#onTaskDone = () => this.#releaseAtTaskEnd();
       task.addDoneCallback(this.#onTaskDone);
     }
   }
 
-  readonly #onTaskDone = (): void => {
+  #onTaskDone: (() => void) | undefined;
+
+  #releaseAtTaskEnd(): void {
     const res = this.#response;
     if (res === undefined || !res.releaseAtTaskEnd()) return;
     if (this.#loop.debug) {
@@ -414,7 +442,7 @@ export class RequestRun {
         message: `${res.method} ${res.url}: the response was never read; it was released when the task that made it ended. The request was made at:\n${res.createdAt ?? ''}`,
       });
     }
-  };
+  }
 
   #endAttempt(): void {
     this.#clearConnectTimer();
@@ -436,7 +464,7 @@ export class RequestRun {
     this.#totalTimer = undefined;
     this.#cfg.signal?.removeEventListener('abort', this);
     if (this.#task !== undefined) {
-      this.#task.removeDoneCallback(this.#onTaskDone);
+      this.#task.removeDoneCallback(this.#onTaskDone as () => void);
       this.#task = undefined;
     }
   }

@@ -115,7 +115,18 @@ export class ClientResponse implements AsyncDisposable {
    * ```
    */
   async bytes(): Promise<Uint8Array> {
+    return this.#whole() ?? this.#readAll();
+  }
+
+  /** The whole body when it is here already (no wait), else undefined. */
+  #whole(): Uint8Array | undefined {
     if (this.#cache !== undefined) return this.#cache;
+    if (this.#streamed || !this.#ex.ended) return undefined;
+    this.#cache = this.#ex.take();
+    return this.#cache;
+  }
+
+  async #readAll(): Promise<Uint8Array> {
     if (this.#streamed) {
       throw new InvalidStateError(
         `The body of ${this.url} was already read by iterating \`body\`; read it one way only`,
@@ -131,7 +142,7 @@ export class ClientResponse implements AsyncDisposable {
       }
     }
     if (ex.failed) throw this.#bodyError();
-    this.#cache = ex.take();
+    this.#cache ??= ex.take();
     return this.#cache;
   }
 
@@ -156,7 +167,7 @@ export class ClientResponse implements AsyncDisposable {
   async text(opts?: TextOptions): Promise<string> {
     const forced = opts?.encoding;
     if (forced === undefined && this.#text !== undefined) return this.#text;
-    const bytes = await this.bytes();
+    const bytes = this.#whole() ?? (await this.#readAll());
     if (forced !== undefined) return new TextDecoder(forced).decode(bytes);
     this.#text = decodeText(bytes, detectCharset(this.#rawContentType(), bytes));
     return this.#text;
@@ -177,6 +188,18 @@ export class ClientResponse implements AsyncDisposable {
    * ```
    */
   async json<T = unknown>(): Promise<T> {
+    if (this.#text !== undefined) return JSON.parse(this.#text) as T;
+    const bytes = this.#whole() ?? (await this.#readAll());
+    // JSON is UTF-8 (RFC 8259): decode straight, unless a BOM or a charset says otherwise.
+    const type = this.#rawContentType();
+    if (
+      bytes[0] !== 0xef &&
+      bytes[0] !== 0xfe &&
+      bytes[0] !== 0xff &&
+      (type === undefined || !type.includes(';'))
+    ) {
+      return JSON.parse(decodeText(bytes, 'utf-8')) as T;
+    }
     return JSON.parse(await this.text()) as T;
   }
 
