@@ -40,8 +40,11 @@ export interface ExchangeOwner {
 type Controller = Dispatcher.DispatchController;
 type RawHeaders = Record<string, string | string[] | undefined>;
 
-/** Bytes buffered for a reader that has not asked for them, before undici is paused. */
-export const HIGH_WATER = 64 * 1024;
+/**
+ * Bytes buffered for a reader that has not asked for them, past which undici is paused
+ * (aiohttp's high-water mark): a body up to this size arrives whole without a pause.
+ */
+export const HIGH_WATER = 128 * 1024;
 
 const PENDING = 0;
 const BODY = 1;
@@ -79,6 +82,12 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
   #chunks: Buffer[] = [];
   #buffered = 0;
   #received = 0;
+
+  /** Body bytes received so far (decompressed). */
+  get received(): number {
+    return this.#received;
+  }
+
   /** Readers waiting for the next chunk, or for the end (they re-check when woken). */
   #readers: Waiters | undefined = undefined;
   #wantAll = false;
@@ -245,7 +254,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     const c = this.#chunks.shift();
     if (c !== undefined) {
       this.#buffered -= c.byteLength;
-      if (this.#buffered < HIGH_WATER) this.#resume();
+      if (this.#buffered <= HIGH_WATER) this.#resume();
     }
     return c;
   }
@@ -286,7 +295,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     this.#buffered += len;
     // Whole-body readers only need the end; streaming readers each chunk.
     if (!this.#wantAll) this.#readers?.wakeAll();
-    if (this.#buffered >= HIGH_WATER && !this.#wantAll) this.#pause();
+    if (this.#buffered > HIGH_WATER && !this.#wantAll) this.#pause();
   }
 
   #pause(): void {
@@ -319,7 +328,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Where {
     if (!d.write(chunk)) {
       controller.pause();
       d.once('drain', () => {
-        if (this.#state === BODY && (this.#wantAll || this.#buffered < HIGH_WATER)) {
+        if (this.#state === BODY && (this.#wantAll || this.#buffered <= HIGH_WATER)) {
           controller.resume();
         }
       });
