@@ -93,10 +93,7 @@ export function mapError(err: unknown, where: Where): unknown {
   }
   if (
     code !== undefined &&
-    (SOCKET_CODES.has(code) ||
-      code.startsWith('UND_ERR_RES') ||
-      code === 'HPE_INVALID_CONSTANT' ||
-      code.startsWith('HPE_'))
+    (SOCKET_CODES.has(code) || code.startsWith('UND_ERR_RES') || code.startsWith('HPE_'))
   ) {
     const message = (err as Error).message;
     return new ClientConnectionError(`${what}: ${message || code}`, { cause: err });

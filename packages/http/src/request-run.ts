@@ -9,13 +9,13 @@
  */
 import {
   CancelledError,
-  currentTask,
   type Future,
   getLoop,
   type Loop,
   type Task,
   type TimerHandle,
 } from '@aiots/loop';
+import { currentStepTask } from '@aiots/loop/lowlevel';
 import type { Dispatcher } from 'undici';
 import {
   ClientConnectionError,
@@ -424,7 +424,8 @@ export class RequestRun {
       this.#finish();
       return;
     }
-    const task = currentTask();
+    // The task whose step made the request; a timer or listener callback has none.
+    const task = currentStepTask();
     if (task !== undefined) {
       this.#task = task;
       this.#onTaskDone = () => this.#releaseAtTaskEnd();

@@ -5,6 +5,8 @@
 import { InvalidURL } from './errors.ts';
 import { describe } from './validate.ts';
 
+const HTTP: readonly string[] = ['http:', 'https:'];
+
 /** What `params` may be. */
 export type ParamsInit =
   | URLSearchParams
@@ -107,5 +109,3 @@ export function buildUrl(
   if (params !== undefined) for (const [k, v] of params) u.searchParams.append(k, v);
   return u;
 }
-
-const HTTP = ['http:', 'https:'] as const;
