@@ -10,12 +10,11 @@ import { Future, type Loop } from '@aiots/loop';
 import type { JobSpec } from './job.ts';
 import type { PoolWorker } from './pool-worker.ts';
 
-/** @internal What a JobFuture needs from its pool. */
+/** What a JobFuture needs from its pool. */
 export interface JobOwner {
-  _cancelJob(job: JobFuture<unknown>, msg: unknown): boolean;
+  cancelJob(job: JobFuture<unknown>, msg: unknown): boolean;
 }
 
-/** @internal */
 export class JobFuture<R> extends Future<R> {
   readonly owner: JobOwner;
   readonly spec: JobSpec;
@@ -30,7 +29,7 @@ export class JobFuture<R> extends Future<R> {
   /** Next job in the pool's queue. */
   next: JobFuture<unknown> | undefined = undefined;
   inQueue = false;
-  /** It was in flight when a worker died of something no job owned up to (see _onExit). */
+  /** It was in flight when a worker died of something no job owned up to (see onWorkerExit in scheduler.ts). */
   suspect = false;
   /** How many such deaths it was the oldest unreported job of. */
   silentDeaths = 0;
@@ -57,7 +56,7 @@ export class JobFuture<R> extends Future<R> {
   /** Asks the pool to stop the job; the Future ends cancelled once it has stopped. */
   override cancel(msg?: unknown): boolean {
     if (this.done()) return super.cancel(msg);
-    return this.owner._cancelJob(this as JobFuture<unknown>, msg);
+    return this.owner.cancelJob(this as JobFuture<unknown>, msg);
   }
 
   /** Settles as cancelled (the loop may be closed by now: then nobody can be told). */

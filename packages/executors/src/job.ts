@@ -11,6 +11,9 @@ import { freeIdentifiers } from './closure.ts';
 import { ClosureError, JobModuleError } from './errors.ts';
 import { DEF_MODULE, DEF_SOURCE } from './protocol.js';
 
+/** The key of `ModuleJob`'s type-only signature: no value ever has it. */
+declare const signature: unique symbol;
+
 /**
  * A reference to a function exported by a module, which the worker imports (the module may
  * import anything; a `.ts` module works on Node 24). `module` is a `URL`, a `file:`/`data:`
@@ -21,7 +24,7 @@ export interface ModuleJob<A extends unknown[] = unknown[], R = unknown> {
   readonly module: string | URL;
   readonly name?: string;
   /** Type-only: the signature of the export. Never set at runtime. */
-  readonly __signature?: (...args: A) => R;
+  readonly [signature]?: (...args: A) => R;
 }
 
 /** A job: a self-contained function, or a module export. */

@@ -2,9 +2,11 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import { DataCloneError } from './errors.ts';
+import { schedulerOptions } from './options.ts';
 import { PoolExecutor, type PoolOptions } from './pool.ts';
 import { hasSourceCondition, PoolWorker, type WorkerOwner } from './pool-worker.ts';
 import { MSG_EXIT } from './protocol.js';
+import { Scheduler } from './scheduler.ts';
 
 const fromSource = import.meta.url.endsWith('.ts');
 const entry = fileURLToPath(new URL('./process-worker.js', import.meta.url));
@@ -35,12 +37,12 @@ class ProcessWorker extends PoolWorker {
     this.#child = child;
     child.unref();
     child.channel?.unref();
-    child.on('message', (msg: unknown[]) => owner._onMessage(this, msg));
+    child.on('message', (msg: unknown[]) => owner.onWorkerMessage(this, msg));
     child.on('error', (e) => {
       this.error ??= e;
     });
     // 'close', not 'exit': it comes after the last IPC message has been delivered.
-    child.on('close', (code, signal) => owner._onExit(this, code, signal));
+    child.on('close', (code, signal) => owner.onWorkerExit(this, code, signal));
   }
 
   post(msg: unknown[]): void {
@@ -85,46 +87,42 @@ class ProcessWorker extends PoolWorker {
  * ```
  */
 export class ProcessPoolExecutor extends PoolExecutor {
-  readonly #opts: ProcessPoolOptions;
-
   /**
    * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
    *   `cancelGraceMs` (100), `execArgv`, `env`, `errorClasses`.
    * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
    */
   constructor(opts: ProcessPoolOptions = {}) {
-    super('ProcessPoolExecutor', opts);
-    if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
-      throw new TypeError(
-        `Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`,
+    super(processScheduler(opts));
+  }
+}
+
+function processScheduler(opts: ProcessPoolOptions): Scheduler {
+  const common = schedulerOptions('ProcessPoolExecutor', opts);
+  if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+    throw new TypeError(
+      `Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`,
+    );
+  }
+  const own = { ...opts };
+  return new Scheduler(
+    {
+      name: 'ProcessPoolExecutor',
+      spawn: (owner, index) => new ProcessWorker(owner, index, own),
+      sharesMemory: false,
+      checkTransferList,
+    },
+    common,
+  );
+}
+
+function checkTransferList(list: readonly TransferListItem[], index: number, where: string): void {
+  for (const t of list) {
+    if (!(t instanceof ArrayBuffer)) {
+      throw new DataCloneError(
+        `Argument ${index} of ${where} cannot be transferred: a process pool can move only ArrayBuffers, got ${(t as object)?.constructor?.name ?? typeof t}`,
+        { argument: `args[${index}]` },
       );
-    }
-    this.#opts = { ...opts };
-  }
-
-  /** @internal */
-  protected _spawn(index: number): PoolWorker {
-    return new ProcessWorker(this, index, this.#opts);
-  }
-
-  /** @internal */
-  protected override get _sharesMemory(): boolean {
-    return false;
-  }
-
-  /** @internal */
-  protected override _checkTransferList(
-    list: readonly TransferListItem[],
-    index: number,
-    where: string,
-  ): void {
-    for (const t of list) {
-      if (!(t instanceof ArrayBuffer)) {
-        throw new DataCloneError(
-          `Argument ${index} of ${where} cannot be transferred: a process pool can move only ArrayBuffers, got ${(t as object)?.constructor?.name ?? typeof t}`,
-          { argument: `args[${index}]` },
-        );
-      }
     }
   }
 }
