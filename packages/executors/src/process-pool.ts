@@ -12,6 +12,20 @@ const fromSource = import.meta.url.endsWith('.ts');
 const entry = fileURLToPath(new URL('./process-worker.js', import.meta.url));
 const STOP_TIMEOUT_MS = 2_000;
 
+/**
+ * Every child of every pool in this process. When the process exits (process.exit, the event
+ * loop ending, an uncaught exception) they are killed: a child in the middle of a synchronous
+ * job would not see the IPC channel close until its job ended. A parent killed by a signal
+ * runs no hook; its children's watchdogs notice instead (see process-worker.js).
+ */
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killChildrenOnExit(): void {
+  for (const child of liveChildren) child.kill('SIGKILL');
+  liveChildren.clear();
+}
+
 /** Options of `ProcessPoolExecutor`. */
 export interface ProcessPoolOptions extends PoolOptions {
   /** Node options of each child, e.g. `['--max-old-space-size=256']` (default: this process's). */
@@ -28,13 +42,21 @@ class ProcessWorker extends PoolWorker {
     super(index);
     const execArgv = [...(opts.execArgv ?? process.execArgv)];
     if (fromSource && !hasSourceCondition(execArgv)) execArgv.push('--conditions=@aiots/source');
-    const child = fork(entry, [], {
+    // The child is told its parent's pid: should this process die before the child reads
+    // `process.ppid`, the child still sees that its parent is gone.
+    const child = fork(entry, [String(process.pid)], {
       serialization: 'advanced',
       execArgv,
       env: opts.env ?? process.env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.#child = child;
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.on('exit', killChildrenOnExit);
+    }
+    liveChildren.add(child);
+    child.on('exit', () => liveChildren.delete(child));
     child.unref();
     child.channel?.unref();
     child.on('message', (msg: unknown[]) => owner.onWorkerMessage(this, msg));
