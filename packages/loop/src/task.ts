@@ -387,6 +387,14 @@ export class Task<T> extends Future<T> {
     if (this._inFlight) {
       this._inFlight = false;
       if (cancelled) setImmediate(checkAbsorbed, this, this._tieSeq);
+      else if (this._nCancels > 0 && !(w.fut instanceof Task)) {
+        // A Future that accepted the cancel and settles only when its operation stops (an
+        // executor job, a bridged foreign call) delivered a result after all: the result is
+        // not dropped, and the cancel stays pending for the next cancellation point. (A Task
+        // that swallowed the cancel and returned is asyncio's case: the cancel is spent.)
+        if (this._hardHead !== undefined) this._inFlight = true;
+        else this._mustCancel = true;
+      }
     }
     return err;
   }
@@ -408,6 +416,14 @@ export class Task<T> extends Future<T> {
     if (this._state !== PENDING) return;
     if (CancelledError.is(exception)) {
       this._settleCancelled(exception);
+      return;
+    }
+    const cause = abortCause(exception);
+    if (cause !== undefined && this._nCancels > 0) {
+      // A Node API handed `task.signal` (timers/promises, events.once, fs, streams) rejects
+      // with an AbortError whose cause is the CancelledError the cancel aborted it with: the
+      // task ends cancelled, as it would at an aiots await, not failed.
+      this._settleCancelled(cause);
       return;
     }
     this._release();
@@ -446,6 +462,13 @@ export class Task<T> extends Future<T> {
 }
 
 _setTaskCtor(Task as never);
+
+/** The CancelledError behind an `AbortError` raised by an aborted `task.signal`, if any. */
+function abortCause(e: unknown): CancelledError | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const err = e as { name?: unknown; cause?: unknown };
+  return err.name === 'AbortError' && CancelledError.is(err.cause) ? err.cause : undefined;
+}
 
 /**
  * A cancel reached only waitFor()'s view of a promise (`CANCEL_LAST`) and, one turn later,
@@ -587,6 +610,39 @@ export function describeAwaitable(fut: Future<unknown>): string {
  */
 export function createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
   return getLoop().createTask(fn, opts);
+}
+
+/**
+ * The task whose step is running now, or `undefined`: outside any task, and also inside a
+ * timer or listener callback that a task registered (Node runs such a callback in the
+ * task's AsyncLocalStorage context, so `currentTask()` names the task there). A step is
+ * the task's own code, run because the loop resumed it; code that must act for the task
+ * (adopt it as a parent, cancel it on a deadline, tie a wait to it) asks this, so that a
+ * callback never captures the cancellation of the task that happened to register it.
+ *
+ * The test is the one every await uses to decide whether it belongs to the task: the task
+ * is not suspended on an aiots awaitable, or was resumed by the loop in this macrotask
+ * turn. A callback that runs while the task is suspended on a foreign promise only is
+ * indistinguishable from the task's own code, and counts as a step.
+ *
+ * @returns The task, or `undefined`.
+ * @example
+ * ```ts
+ * import { createTask, currentTask, sleep } from '@aiots/loop';
+ * import { currentStepTask } from '@aiots/loop/lowlevel';
+ * const t = createTask(async () => {
+ *   let inCallback: unknown[] = [];
+ *   setTimeout(() => (inCallback = [currentTask()?.getName(), currentStepTask()]), 1);
+ *   await sleep(20);
+ *   return [currentStepTask()?.getName(), ...inCallback];
+ * }, { name: 'A' });
+ * console.log(await t); // [ 'A', 'A', undefined ]
+ * ```
+ */
+export function currentStepTask(): Task<unknown> | undefined {
+  const t = taskStorage.getStore();
+  if (t === undefined || t._state !== PENDING) return undefined;
+  return t._hardHead === undefined || t._engaged === currentEpoch() ? t : undefined;
 }
 
 /**
