@@ -1,15 +1,11 @@
 /**
  * The named errors of `@aiots/executors`. Each has a stable `name` and `code`, extends
- * `AiotsError` (so `AiotsError.is(e)` holds), and has its own `is()` that checks a
- * `Symbol.for` kind, so checks hold across two copies of the package.
+ * `AiotsError` (so `AiotsError.is(e)` holds), and has its own `is()` that checks the kind
+ * every `@aiots/*` error declares (`errorKind`), so checks hold across two copies of the
+ * package.
  */
 import { AiotsError } from '@aiots/loop';
-
-const kind = Symbol.for('aiots.executors.error.kind');
-
-function isKind(e: unknown, name: string): boolean {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kind] === name;
-}
+import { isErrorKind as isKind, errorKind as kind } from '@aiots/loop/lowlevel';
 
 /**
  * The worker running a job died (the job called `process.exit`, threw from a timer, ran out

@@ -45,7 +45,8 @@ export class JobFuture<R> extends Future<R> {
     transfer: TransferListItem[] | undefined,
     chunk: boolean,
   ) {
-    super(loop);
+    // The label is what `formatTaskTree()` shows for a task waiting on this job.
+    super(loop, `executor job ${spec.label}`);
     this.owner = owner;
     this.spec = spec;
     this.args = args;
@@ -73,10 +74,5 @@ export class JobFuture<R> extends Future<R> {
   rejectWith(error: unknown): void {
     this.args = undefined;
     if (!this.done() && !this.getLoop().isClosed()) this.setException(error);
-  }
-
-  /** What `formatTaskTree()` shows for a task waiting on this job. */
-  get _description(): string {
-    return `executor job ${this.spec.label}`;
   }
 }

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe } from '@aiots/loop/lowlevel';
 import { freeIdentifiers } from './closure.ts';
 import { ClosureError, JobModuleError } from './errors.ts';
 import { DEF_MODULE, DEF_SOURCE } from './protocol.js';
@@ -47,13 +48,6 @@ const bySource = new Map<string, JobSpec>();
 const byObject = new WeakMap<object, JobSpec>();
 const byKey = new Map<string, JobSpec>();
 let nextId = 0;
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `string ${JSON.stringify(v.slice(0, 60))}`;
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
-  return `${typeof v} ${String(v)}`;
-}
 
 /**
  * @internal The spec of `job`, made on first use.

@@ -10,6 +10,12 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
   });
   afterAll(() => pool.shutdown());
 
+  test("a job's task names the job it waits on (formatTaskTree shows it)", async () => {
+    const t = pool.submit(job<[number], number>('sleepMs'), 5);
+    expect(t.waitingOn()).toEqual(['executor job sleepMs (jobs.ts)']);
+    expect(await t).toBe(5);
+  });
+
   test('values of every cloneable kind come back as they were', async () => {
     const value = {
       n: 1.5,
