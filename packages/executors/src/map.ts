@@ -5,6 +5,9 @@
  * submits the whole input up front).
  */
 import type { Task } from '@aiots/loop';
+import { checkKeys, intOption } from './options.ts';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Options of `map()`. */
 export interface MapOptions {
@@ -24,15 +27,6 @@ export class ChunkFailure {
   }
 }
 
-function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(
-      `Expected \`${name}\` to be an integer from 1 and up, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
 /** @internal */
 export function mapJobs<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
@@ -42,12 +36,9 @@ export function mapJobs<T, R>(
   submitOne: (item: T) => Task<R>,
   submitChunk: (items: T[]) => Task<unknown>,
 ): AsyncIterableIterator<R> {
-  if (typeof opts !== 'object' || opts === null) {
-    throw new TypeError(`Expected ${where} options to be an object, got ${String(opts)}`);
-  }
-  const chunksize = opts.chunksize === undefined ? 1 : positiveInt(opts.chunksize, 'chunksize');
-  const prefetch =
-    opts.prefetch === undefined ? maxWorkers * 2 : positiveInt(opts.prefetch, 'prefetch');
+  checkKeys(`${where} options`, opts, ['chunksize', 'prefetch']);
+  const chunksize = intOption(opts, 'chunksize', 1, MAX_SAFE, 1);
+  const prefetch = intOption(opts, 'prefetch', 1, MAX_SAFE, maxWorkers * 2);
   const source = items as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
   if (
     source === null ||

@@ -8,6 +8,7 @@ import type { ErrorClass } from './error-decode.ts';
 import type { Executor, JobArgs, ShutdownOptions } from './executor.ts';
 import type { Job } from './job.ts';
 import type { MapOptions } from './map.ts';
+import { boolOption, checkKeys } from './options.ts';
 import { Scheduler } from './scheduler.ts';
 
 /** Options shared by `ThreadPoolExecutor` and `ProcessPoolExecutor`. */
@@ -158,10 +159,9 @@ export abstract class PoolExecutor implements Executor {
    * ```
    */
   async shutdown(opts: ShutdownOptions = {}): Promise<void> {
-    if (typeof opts !== 'object' || opts === null) {
-      throw new TypeError(`Expected shutdown() options to be an object, got ${String(opts)}`);
-    }
-    const { wait = true, cancelFutures = false } = opts;
+    checkKeys('shutdown() options', opts, ['wait', 'cancelFutures']);
+    const wait = boolOption(opts, 'wait', true);
+    const cancelFutures = boolOption(opts, 'cancelFutures', false);
     await this.#scheduler.shutdown(wait, cancelFutures);
   }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
+import { describe } from '@aiots/loop/lowlevel';
 import { DataCloneError } from './errors.ts';
 import { schedulerOptions } from './options.ts';
 import { PoolExecutor, type PoolOptions } from './pool.ts';
@@ -112,7 +113,8 @@ export class ProcessPoolExecutor extends PoolExecutor {
   /**
    * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
    *   `cancelGraceMs` (100), `execArgv`, `env`, `errorClasses`.
-   * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
+   * @throws {TypeError} for an unknown option (`maxWorker`) or one of the wrong type.
+   * @throws {RangeError} for a number out of range: `maxWorkers` is from 1 to 1024.
    */
   constructor(opts: ProcessPoolOptions = {}) {
     super(processScheduler(opts));
@@ -120,11 +122,21 @@ export class ProcessPoolExecutor extends PoolExecutor {
 }
 
 function processScheduler(opts: ProcessPoolOptions): Scheduler {
-  const common = schedulerOptions('ProcessPoolExecutor', opts);
-  if (opts.execArgv !== undefined && !Array.isArray(opts.execArgv)) {
+  const common = schedulerOptions('ProcessPoolExecutor', opts, ['execArgv', 'env'], {
+    resourceLimits:
+      "a process pool takes no `resourceLimits`; limit a child's heap with `execArgv: ['--max-old-space-size=256']`",
+    name: 'worker processes are not named',
+  });
+  if (
+    opts.execArgv !== undefined &&
+    (!Array.isArray(opts.execArgv) || opts.execArgv.some((a) => typeof a !== 'string'))
+  ) {
     throw new TypeError(
-      `Expected \`execArgv\` to be an array of strings, got ${typeof opts.execArgv}`,
+      `Expected \`execArgv\` to be an array of strings, got ${describe(opts.execArgv)}`,
     );
+  }
+  if (opts.env !== undefined && (typeof opts.env !== 'object' || opts.env === null)) {
+    throw new TypeError(`Expected \`env\` to be an object, got ${describe(opts.env)}`);
   }
   const own = { ...opts };
   return new Scheduler(

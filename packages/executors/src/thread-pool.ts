@@ -1,4 +1,5 @@
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { describe } from '@aiots/loop/lowlevel';
 import { schedulerOptions } from './options.ts';
 import { PoolExecutor, type PoolOptions } from './pool.ts';
 import { hasSourceCondition, PoolWorker, type WorkerOwner } from './pool-worker.ts';
@@ -92,7 +93,8 @@ export class ThreadPoolExecutor extends PoolExecutor {
   /**
    * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
    *   `cancelGraceMs` (100), `resourceLimits`, `name`, `errorClasses`.
-   * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
+   * @throws {TypeError} for an unknown option (`maxWorker`) or one of the wrong type.
+   * @throws {RangeError} for a number out of range: `maxWorkers` is from 1 to 1024.
    */
   constructor(opts: ThreadPoolOptions = {}) {
     super(threadScheduler(opts));
@@ -100,17 +102,20 @@ export class ThreadPoolExecutor extends PoolExecutor {
 }
 
 function threadScheduler(opts: ThreadPoolOptions): Scheduler {
-  const common = schedulerOptions('ThreadPoolExecutor', opts);
+  const common = schedulerOptions('ThreadPoolExecutor', opts, ['resourceLimits', 'name'], {
+    execArgv: 'a thread pool takes no `execArgv`; limit its memory with `resourceLimits`',
+    env: 'worker threads share the process environment',
+  });
   if (
     opts.resourceLimits !== undefined &&
     (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)
   ) {
     throw new TypeError(
-      `Expected \`resourceLimits\` to be an object, got ${String(opts.resourceLimits)}`,
+      `Expected \`resourceLimits\` to be an object, got ${describe(opts.resourceLimits)}`,
     );
   }
   if (opts.name !== undefined && typeof opts.name !== 'string') {
-    throw new TypeError(`Expected \`name\` to be a string, got ${typeof opts.name}`);
+    throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);
   }
   const own = { ...opts };
   return new Scheduler(

@@ -141,6 +141,15 @@ function describeValue(v) {
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }
 
+/**
+ * A platform error's message without its closing period, to quote inside a sentence
+ * (V8 ends its clone errors with one: "() => {} could not be cloned.").
+ * @param {unknown} e
+ */
+function withoutPeriod(e) {
+  return String(/** @type {Error} */ (e)?.message ?? e).replace(/\.$/, '');
+}
+
 function abortReason() {
   return new DOMException('The job was cancelled', 'AbortError');
 }
@@ -489,7 +498,7 @@ export class WorkerRuntime {
           ST_ERR,
           runtimeError(
             'DataCloneError',
-            `The result of this job cannot be sent back: ${/** @type {Error} */ (e)?.message ?? String(e)}. Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
+            `The result of this job cannot be sent back (${withoutPeriod(e)}). Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
             { argument: 'result' },
             e,
           ),

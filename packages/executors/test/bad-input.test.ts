@@ -19,16 +19,66 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
   });
   afterAll(() => pool.shutdown());
 
-  test('maxWorkers and the other options must be in range', () => {
+  test('options of the wrong type are a TypeError, out of range a RangeError', () => {
     expect(() => new Pool({ maxWorkers: 0 })).toThrow(
-      new TypeError('Expected `maxWorkers` to be an integer from 1 and up, got 0'),
+      new RangeError('Expected `maxWorkers` to be an integer from 1 to 1024, got 0'),
     );
-    expect(() => new Pool({ maxWorkers: 1.5 })).toThrow(/`maxWorkers`.*got 1.5/);
-    expect(() => new Pool({ maxWorkers: '2' as never })).toThrow(/`maxWorkers`.*got string "2"/);
+    expect(() => new Pool({ maxWorkers: 1.5 })).toThrow(RangeError);
+    expect(() => new Pool({ maxWorkers: 1e6 })).toThrow(
+      new RangeError('Expected `maxWorkers` to be an integer from 1 to 1024, got 1000000'),
+    );
+    expect(() => new Pool({ maxWorkers: '2' as never })).toThrow(
+      new TypeError('Expected `maxWorkers` to be an integer from 1 to 1024, got string "2"'),
+    );
     expect(() => new Pool({ cancelGraceMs: -1 })).toThrow(
-      /`cancelGraceMs` to be an integer from 0 and up, got -1/,
+      new RangeError('Expected `cancelGraceMs` to be an integer from 0 to 2147483647, got -1'),
     );
-    expect(() => new Pool({ idleTimeoutMs: Number.NaN } as never)).toThrow(/`idleTimeoutMs`/);
+    expect(() => new Pool({ idleTimeoutMs: Number.NaN } as never)).toThrow(RangeError);
+    // Node's timers cannot wait longer: a bigger timeout would fire at once.
+    expect(() => new Pool({ idleTimeoutMs: 2 ** 31 } as never)).toThrow(
+      /`idleTimeoutMs` to be an integer from 0 to 2147483647 or Infinity, got 2147483648/,
+    );
+    expect(() => new Pool({ errorClasses: [42] as never })).toThrow(
+      new TypeError(
+        'Expected `errorClasses` to be an array of Error classes, got number 42 at index 0',
+      ),
+    );
+    expect(() => new Pool(null as never)).toThrow(TypeError);
+    expect(() => new Pool({ maxWorkers: 1024 } as never)).not.toThrow();
+  });
+
+  test('an unknown option is a TypeError that names the known ones', () => {
+    const kind = Pool.name;
+    const err = (() => {
+      try {
+        new Pool({ maxWorker: 2 } as never);
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err).toBeInstanceOf(TypeError);
+    expect(
+      err?.message.startsWith(
+        `Unknown option \`maxWorker\` in ${kind} options (did you mean \`maxWorkers\`?); expected only \`maxWorkers\`, \`idleTimeoutMs\`, \`cancelGraceMs\`, \`errorClasses\`, `,
+      ),
+    ).toBe(true);
+    expect(() => new Pool({ zzz: 1 } as never)).toThrow(
+      /^Unknown option `zzz` in \w+ options; expected only/,
+    );
+  });
+
+  test('shutdown() and map() reject unknown and malformed options too', async () => {
+    const p = new Pool({ maxWorkers: 1 });
+    await expect(p.shutdown({ cancel_futures: true } as never)).rejects.toThrow(
+      /Unknown option `cancel_futures` in shutdown\(\) options \(did you mean `cancelFutures`\?\)/,
+    );
+    await expect(p.shutdown({ wait: 'yes' } as never)).rejects.toThrow(
+      new TypeError('Expected `wait` to be a boolean, got string "yes"'),
+    );
+    expect(() => p.map((x: number) => x, [1], { chunkSize: 2 } as never)).toThrow(
+      /Unknown option `chunkSize` in \w+\.map\(\) options \(did you mean `chunksize`\?\)/,
+    );
+    await p.shutdown();
   });
 
   test('submit after shutdown throws ExecutorShutdownError', async () => {
@@ -120,7 +170,10 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
       .catch((e: unknown) => e)) as DataCloneError;
     expect(DataCloneError.is(err)).toBe(true);
     expect(err.argument).toBe('result');
-    expect(err.message).toMatch(/The result of this job cannot be sent back/);
+    expect(err.message).toMatch(
+      /^The result of this job cannot be sent back \(\(\) => \{\} could not be cloned\)\. Results cross by structured clone: /,
+    );
+    expect(err.message).not.toMatch(/\.\./);
     expect(await pool.submit(job<[number, number], number>('add'), 2, 2)).toBe(4);
   });
 
@@ -158,8 +211,9 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
 
   test('map options must be positive integers', () => {
     expect(() => pool.map((x: number) => x, [1], { chunksize: 0 })).toThrow(
-      /`chunksize` to be an integer from 1 and up, got 0/,
+      new RangeError('Expected `chunksize` to be an integer from 1 to 9007199254740991, got 0'),
     );
+    expect(() => pool.map((x: number) => x, [1], { prefetch: '2' as never })).toThrow(TypeError);
     expect(() => pool.map((x: number) => x, 5 as never)).toThrow(
       /expected items to be an Iterable or AsyncIterable, got number/,
     );
@@ -194,4 +248,19 @@ test('a thread pool can transfer a MessagePort', async () => {
   );
   expect(await reply).toBe('hello from the worker');
   port1.close();
+});
+
+test('each pool names the options that belong to the other one', () => {
+  expect(() => new ProcessPoolExecutor({ resourceLimits: {} } as never)).toThrow(
+    /Unknown option `resourceLimits` in ProcessPoolExecutor options: a process pool takes no `resourceLimits`; limit a child's heap with `execArgv: \['--max-old-space-size=256'\]`/,
+  );
+  expect(() => new ThreadPoolExecutor({ execArgv: [] } as never)).toThrow(
+    /Unknown option `execArgv` in ThreadPoolExecutor options: a thread pool takes no `execArgv`/,
+  );
+  expect(() => new ProcessPoolExecutor({ execArgv: [1] as never })).toThrow(
+    new TypeError('Expected `execArgv` to be an array of strings, got an array of length 1'),
+  );
+  expect(() => new ThreadPoolExecutor({ name: 3 as never })).toThrow(
+    new TypeError('Expected `name` to be a string, got number 3'),
+  );
 });
