@@ -19,6 +19,8 @@ export class JobFuture<R> extends Future<R> {
   readonly owner: JobOwner;
   readonly spec: JobSpec;
   readonly chunk: boolean;
+  /** `ThreadPoolExecutor.submit()` or `….map()`: for error messages. */
+  readonly where: string;
   args: unknown[] | undefined;
   transfer: TransferListItem[] | undefined;
   /** Its buffers were moved to a worker: it cannot be sent again if that worker dies. */
@@ -44,6 +46,7 @@ export class JobFuture<R> extends Future<R> {
     args: unknown[],
     transfer: TransferListItem[] | undefined,
     chunk: boolean,
+    where: string,
   ) {
     // The label is what `formatTaskTree()` shows for a task waiting on this job.
     super(loop, `executor job ${spec.label}`);
@@ -52,6 +55,7 @@ export class JobFuture<R> extends Future<R> {
     this.args = args;
     this.transfer = transfer;
     this.chunk = chunk;
+    this.where = where;
   }
 
   /** Asks the pool to stop the job; the Future ends cancelled once it has stopped. */

@@ -91,9 +91,11 @@ export abstract class PoolExecutor implements Executor {
    *
    * @param job the function or module export to run.
    * @param args its arguments.
-   * @returns a Task that settles with the job's result or (rebuilt) error.
+   * @returns a Task that settles with the job's result or (rebuilt) error; it fails with
+   *   `DataCloneError` when an argument cannot be cloned (its `argument` names which).
    * @throws {ExecutorShutdownError} after `shutdown()`.
-   * @throws {DataCloneError} when an argument cannot be cloned (its `argument` names which).
+   * @throws {DataCloneError} when a `transfer()` argument cannot be moved, or a process pool
+   *   is given a view of a SharedArrayBuffer.
    * @throws {ClosureError} when a function uses variables from outside itself.
    * @throws {JobModuleError} when a module job's file does not exist.
    * @throws {TypeError} when `job` is not a function or `{ module, name }`.

@@ -28,7 +28,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { createTask, getLoop, type Loop, type Task } from '@aiots/loop';
-import { checkArgument } from './cloneable.ts';
+import { cloneFailure } from './cloneable.ts';
 import { decodeError, type EncodedError, type ErrorClass } from './error-decode.ts';
 import { BrokenWorkerError, DataCloneError, ExecutorShutdownError } from './errors.ts';
 import { closureError, type Job, type JobSpec, resolveJob } from './job.ts';
@@ -90,6 +90,8 @@ export interface SchedulerStats {
 export class Scheduler implements WorkerOwner, JobOwner {
   readonly #type: WorkerKind;
   readonly #kind: string;
+  readonly #whereSubmit: string;
+  readonly #whereMap: string;
   readonly #maxWorkers: number;
   readonly #idleTimeoutMs: number;
   readonly #graceMs: number;
@@ -116,6 +118,8 @@ export class Scheduler implements WorkerOwner, JobOwner {
   constructor(type: WorkerKind, opts: SchedulerOptions) {
     this.#type = type;
     this.#kind = type.name;
+    this.#whereSubmit = `${type.name}.submit()`;
+    this.#whereMap = `${type.name}.map()`;
     this.#maxWorkers = opts.maxWorkers;
     this.#idleTimeoutMs = opts.idleTimeoutMs;
     this.#graceMs = opts.cancelGraceMs;
@@ -127,7 +131,7 @@ export class Scheduler implements WorkerOwner, JobOwner {
   }
 
   submit(job: unknown, args: unknown[]): Task<unknown> {
-    const where = `${this.#kind}.submit()`;
+    const where = this.#whereSubmit;
     if (this.#shutdown) throw this.#shutdownError(where);
     const spec = resolveJob(job, where);
     const fut = this.#makeJob(spec, args, false, where);
@@ -139,7 +143,7 @@ export class Scheduler implements WorkerOwner, JobOwner {
     items: Iterable<T> | AsyncIterable<T>,
     opts: MapOptions,
   ): AsyncIterableIterator<Awaited<R>> {
-    const where = `${this.#kind}.map()`;
+    const where = this.#whereMap;
     if (this.#shutdown) throw this.#shutdownError(where);
     const spec = resolveJob(job, where);
     return mapJobs<T, Awaited<R>>(
@@ -217,26 +221,32 @@ export class Scheduler implements WorkerOwner, JobOwner {
   }
 
   #makeJob(spec: JobSpec, args: unknown[], chunk: boolean, where: string): JobFuture<unknown> {
+    // Arguments are not checked here: a check would cost up to a second clone of each one on
+    // the loop. One that cannot be cloned makes the post fail, and #flushOneByOne says which.
     let transfer: TransferListItem[] | undefined;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (typeof a !== 'object' || a === null) {
-        if (typeof a === 'function' || typeof a === 'symbol')
-          checkArgument(a, i, where, this.#type.sharesMemory);
-        continue;
-      }
+      if (typeof a !== 'object' || a === null) continue;
       if (isTransferred(a)) {
         const moved = this.#move(a, i, where);
         args[i] = moved[0];
         transfer ??= [];
         for (const t of moved[1]) transfer.push(t);
-      } else {
-        checkArgument(a, i, where, this.#type.sharesMemory);
+      } else if (
+        !this.#type.sharesMemory &&
+        ArrayBuffer.isView(a) &&
+        a.buffer instanceof SharedArrayBuffer
+      ) {
+        // A process would get a copy (IPC copies typed arrays), and writes would be lost.
+        throw new DataCloneError(
+          `Argument ${i} of ${where} cannot be sent to a worker process: expected data, got a view of a SharedArrayBuffer, which processes cannot share; use a ThreadPoolExecutor to share memory`,
+          { argument: `args[${i}]` },
+        );
       }
     }
     const loop = getLoop();
     this.#reportTo = loop;
-    const fut = new JobFuture<unknown>(loop, this, spec, args, transfer, chunk);
+    const fut = new JobFuture<unknown>(loop, this, spec, args, transfer, chunk, where);
     fut.inQueue = true;
     if (this.#tail === undefined) this.#head = fut;
     else this.#tail.next = fut;
@@ -503,7 +513,11 @@ export class Scheduler implements WorkerOwner, JobOwner {
     }
   }
 
-  /** A batch would not clone (the submit-time check missed something): find the culprits. */
+  /**
+   * A batch would not clone: send its jobs one by one, and fail those that cannot be sent
+   * with a DataCloneError that names the argument at fault. Their seqs were never received,
+   * so the worker's FIFO stays in step.
+   */
   #flushOneByOne(
     w: PoolWorker,
     first: number,
@@ -535,14 +549,14 @@ export class Scheduler implements WorkerOwner, JobOwner {
         job.worker = undefined;
         this.#failed++;
         job.rejectWith(
-          new DataCloneError(
-            `The arguments of this job cannot be sent to a worker: ${(e as Error)?.message ?? String(e)}`,
-            { argument: 'args', cause: e ?? batchError },
-          ),
+          cloneFailure(args, job.chunk, job.where, this.#type.sharesMemory, e ?? batchError),
         );
         this.#jobSettled();
       }
     }
+    // Every job failed: the definitions they carried must still arrive, since the worker is
+    // now taken to know them.
+    if (pendingDefs !== undefined) w.post([MSG_BATCH, pendingDefs]);
   }
 
   // ---- worker events ---------------------------------------------------------------------

@@ -136,32 +136,79 @@ describe.each(pools)('%s bad input', (_name, Pool) => {
     expect(await pool.submit(job<[number, number], number>('add'), 1, 2)).toBe(3); // the worker is fine
   });
 
-  test('an argument that cannot be cloned throws DataCloneError at submit, naming it', () => {
-    let err = (() => {
-      try {
-        pool.submit((a: number, b: object) => [a, b], 1, { nested: { cb: () => 1 } });
-      } catch (e) {
-        return e as DataCloneError;
-      }
-    })();
+  test('an argument that cannot be cloned fails its job with DataCloneError, naming it', async () => {
+    const fail = async (t: PromiseLike<unknown>) =>
+      (await t.then(
+        () => undefined,
+        (e) => e,
+      )) as DataCloneError;
+    // Three jobs in one batch: the one that cannot be sent fails, the others run.
+    const jobs = [
+      pool.submit((a: number) => a, 1),
+      pool.submit((a: number, b: object) => [a, b], 1, { nested: { cb: () => 1 } }),
+      pool.submit((a: number) => a + 1, 2),
+    ];
+    const err = await fail(jobs[1] as PromiseLike<unknown>);
     expect(DataCloneError.is(err)).toBe(true);
-    expect(err?.argument).toBe('args[1].nested.cb');
-    expect(err?.message).toMatch(
+    expect(err.argument).toBe('args[1].nested.cb');
+    expect(err.message).toMatch(
       /^Argument 1 of \w+\.submit\(\) cannot be sent to a worker: expected data .*, got a function \(cb\) at args\[1\]\.nested\.cb$/,
     );
-    expect(() => pool.submit((s: symbol) => s, Symbol('s'))).toThrow(/got a symbol/);
-    err = (() => {
-      try {
-        pool.submit((p: unknown) => p, [1, Promise.resolve(2)]);
-      } catch (e) {
-        return e as DataCloneError;
-      }
-    })();
-    expect(err?.argument).toBe('args[0][1]');
-    expect(err?.message).toMatch(/an instance of Promise that cannot be cloned/);
+    expect(err.cause).toBeInstanceOf(Error);
+    expect(await jobs[0]).toBe(1);
+    expect(await jobs[2]).toBe(3);
+    expect((await fail(pool.submit((s: symbol) => s, Symbol('s')))).message).toMatch(
+      /^Argument 0 of .* got a symbol \(Symbol\(s\)\)$/,
+    );
+    const promise = await fail(pool.submit((p: unknown) => p, [1, Promise.resolve(2)]));
+    expect(promise.argument).toBe('args[0][1]');
+    expect(promise.message).toMatch(
+      /an instance of Promise that cannot be cloned at args\[0\]\[1\]$/,
+    );
     const detached = new ArrayBuffer(8);
     detached.transfer();
-    expect(() => pool.submit((b: ArrayBuffer) => b, detached)).toThrow(/a detached ArrayBuffer/);
+    expect((await fail(pool.submit((b: ArrayBuffer) => b, detached))).message).toMatch(
+      /got a detached ArrayBuffer$/,
+    );
+    // A job sent alone whose definition travelled with it: the worker still learns the
+    // function, and the next job that uses it runs.
+    const echo = (x: unknown) => x;
+    expect((await fail(pool.submit(echo, () => 0))).argument).toBe('args[0]');
+    expect(await pool.submit(echo, 'fine')).toBe('fine');
+    for (const m of [err.message, promise.message]) expect(m).not.toMatch(/\.\./);
+  });
+
+  test('an item of map() that cannot be cloned fails there, after the items before it', async () => {
+    for (const chunksize of [1, 2]) {
+      const seen: unknown[] = [];
+      const err = await (async () => {
+        for await (const y of pool.map((x: unknown) => x, [1, 2, { f: () => 3 }, 4], { chunksize }))
+          seen.push(y);
+      })().then(
+        () => undefined,
+        (e: unknown) => e as DataCloneError,
+      );
+      expect(DataCloneError.is(err)).toBe(true);
+      expect(err?.argument).toBe('item.f');
+      expect(err?.message).toMatch(
+        /^An item of \w+\.map\(\) cannot be sent to a worker: .* got a function \(f\) at item\.f$/,
+      );
+      expect(seen).toEqual([1, 2]);
+    }
+  });
+
+  test('submit clones each argument once: nothing is cloned on the loop beforehand', async () => {
+    let reads = 0;
+    const arg = new (class Payload {})() as { x?: number };
+    Object.defineProperty(arg, 'x', {
+      enumerable: true,
+      get: () => {
+        reads++;
+        return 7;
+      },
+    });
+    expect(await pool.submit((o: { x: number }) => o.x, arg as { x: number })).toBe(7);
+    expect(reads).toBe(1);
   });
 
   test('a result that cannot be cloned fails the job with DataCloneError', async () => {
@@ -224,9 +271,22 @@ declare const onlyOnMain: number;
 
 test('a process pool refuses shared memory and ports', async () => {
   await using pool = new ProcessPoolExecutor({ maxWorkers: 1 });
+  // A view of shared memory would arrive as a copy: refused at submit.
   expect(() => pool.submit((a: Int32Array) => a, new Int32Array(new SharedArrayBuffer(4)))).toThrow(
-    /SharedArrayBuffer/,
+    /^Argument 0 of ProcessPoolExecutor\.submit\(\) cannot be sent to a worker process: expected data, got a view of a SharedArrayBuffer, which processes cannot share/,
   );
+  // A SharedArrayBuffer itself cannot be sent at all: the job fails, saying why.
+  const shared = (await pool
+    .submit((a: object) => a, { sab: new SharedArrayBuffer(4) })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as DataCloneError;
+  expect(DataCloneError.is(shared)).toBe(true);
+  expect(shared.message).toMatch(
+    /^Argument 0 of ProcessPoolExecutor\.submit\(\) .* got shared memory \(a SharedArrayBuffer\), which processes cannot share at args\[0\]\.sab$/,
+  );
+  // Transfers are moved at submit, so a transfer list the pool cannot move throws there.
   const { port1, port2 } = new MessageChannel();
   expect(() => pool.submit((p: unknown) => p, transfer(port1, [port1]))).toThrow(
     /can move only ArrayBuffers, got MessagePort/,
