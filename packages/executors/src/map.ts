@@ -91,13 +91,14 @@ async function* run<T, R>(
         }
       }
       if (head === inflight.length) return;
-      const task = inflight[head] as Task<unknown>;
+      // The task stays in `inflight` while it is awaited: should the await throw (the
+      // consumer's task is cancelled), `finally` stops it with the others.
+      const v = await (inflight[head] as Task<unknown>);
       inflight[head++] = undefined;
       if (head > 256 && head * 2 > inflight.length) {
         inflight.splice(0, head);
         head = 0;
       }
-      const v = await task;
       if (chunksize === 1) {
         yield v as R;
       } else if (v instanceof ChunkFailure) {
@@ -108,7 +109,38 @@ async function* run<T, R>(
       }
     }
   } finally {
-    for (let i = head; i < inflight.length; i++) inflight[i]?.cancel();
-    if (!exhausted) await iter.return?.();
+    // Leaving early (break, return(), an error, a cancel): the jobs this map started are
+    // cancelled, and the iterator finishes only once they have stopped, so nothing of it
+    // runs on after the consumer's loop.
+    const stopping: Task<unknown>[] = [];
+    for (let i = head; i < inflight.length; i++) {
+      const t = inflight[i];
+      if (t !== undefined && !t.done()) {
+        t.cancel();
+        stopping.push(t);
+      }
+    }
+    try {
+      if (!exhausted) await iter.return?.();
+    } finally {
+      if (stopping.length > 0) await allDone(stopping);
+    }
   }
+}
+
+/**
+ * Resolves once every task is done. An aiots Future, so a cancel of the waiting task ends
+ * the wait (the jobs are already cancelled, and still stop). Returns at once when their loop
+ * is closed: nothing would settle them any more.
+ */
+function allDone(tasks: Task<unknown>[]): PromiseLike<void> | undefined {
+  const loop = (tasks[0] as Task<unknown>).getLoop();
+  if (loop.isClosed()) return undefined;
+  const all = loop.createFuture<void>();
+  let left = tasks.length;
+  const one = (): void => {
+    if (--left === 0 && !all.done()) all.setResult();
+  };
+  for (const t of tasks) t.addDoneCallback(one);
+  return all;
 }

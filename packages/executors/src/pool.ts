@@ -119,12 +119,17 @@ export abstract class PoolExecutor implements Executor {
    * asyncio's `Executor.map` but lazy: it reads `items` only as far as `prefetch` chunks ahead
    * of the consumer, so a huge or endless (async) input keeps memory bounded. With `chunksize`
    * > 1, that many items travel as one job (fewer messages for tiny jobs). When a job throws,
-   * the results before it are yielded, then the error is thrown and the jobs in flight are
-   * cancelled; breaking out of the loop cancels them too.
+   * the results before it are yielded, then the error is thrown. Leaving early (the job
+   * throws, `break`, `return()`, the consuming task is cancelled) cancels the jobs in flight
+   * and finishes only once they have stopped, as cancelling `submit`'s Task does; items not
+   * yet read are never read. An iterator dropped without being finished or returned cannot
+   * be noticed: its jobs in flight run to their end.
    *
    * @param job the function or module export to run on each item.
    * @param items the inputs, sync or async.
    * @param opts `chunksize` (default 1), `prefetch` (chunks in flight, default 2 × maxWorkers).
+   * @throws {TypeError} when `items` is not iterable, or for an unknown or malformed option.
+   * @throws {RangeError} when `chunksize` or `prefetch` is below 1 or not an integer.
    * @returns an async iterable of the results, in order.
    * @throws {ExecutorShutdownError} after `shutdown()` (when iteration starts).
    * @example
