@@ -27,6 +27,8 @@ export class JobFuture<R> extends Future<R> {
   transferred = false;
   /** Sequence number on its worker, once dispatched. */
   seq = -1;
+  /** The slot of its function on that worker. */
+  slot = -1;
   worker: PoolWorker | undefined = undefined;
   /** Next job in the pool's queue. */
   next: JobFuture<unknown> | undefined = undefined;

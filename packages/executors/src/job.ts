@@ -1,8 +1,9 @@
 /**
  * Jobs: what a pool can run. A self-contained function travels as its source text; a module
- * job names an export of a module the worker imports. Each distinct job gets a small integer
- * id once (checked for closures, resolved, validated), so a batch carries ids, and a worker
- * receives a function's source or module URL only the first time it meets it.
+ * job names an export of a module the worker imports. Each distinct job gets a spec once
+ * (checked for closures, resolved, validated) with a numeric id; each worker gives the specs
+ * it is sent a slot in its table of functions, so a batch carries slot numbers, and a worker
+ * receives a function's source or module URL only when it gets a slot (see PoolWorker).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
@@ -10,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe } from '@aiots/loop/lowlevel';
 import { freeIdentifiers } from './closure.ts';
 import { ClosureError, JobModuleError } from './errors.ts';
+import { LruMap } from './lru.ts';
 import { DEF_MODULE, DEF_SOURCE } from './protocol.js';
 
 /** The key of `ModuleJob`'s type-only signature: no value ever has it. */
@@ -44,9 +46,18 @@ export interface JobSpec {
 }
 
 const byFunction = new WeakMap<object, JobSpec>();
-const bySource = new Map<string, JobSpec>();
+/**
+ * How many function sources and module exports are remembered. A function object is found
+ * through `byFunction` while it lives; these caches serve new closures of a known source
+ * (an arrow written inside a loop) and repeated `{ module, name }` objects, and forget the
+ * least recently used beyond this many, so generated job functions cannot grow them without
+ * end. Workers bound their own tables (see PoolWorker's slots).
+ */
+const MAX_CACHED = 512;
+
+const bySource = new LruMap<string, JobSpec>(MAX_CACHED);
 const byObject = new WeakMap<object, JobSpec>();
-const byKey = new Map<string, JobSpec>();
+const byKey = new LruMap<string, JobSpec>(MAX_CACHED);
 let nextId = 0;
 
 /**

@@ -6,6 +6,9 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { JobFuture } from './job-future.ts';
 
+/** Job functions a worker keeps (see `PoolWorker.slotOf`). */
+export const MAX_SLOTS = 256;
+
 /** True when `argv` (an execArgv) sets the `@aiots/source` condition. */
 export function hasSourceCondition(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
@@ -31,8 +34,22 @@ export abstract class PoolWorker {
   /** How many jobs may be in flight; grows when jobs prove short. */
   window = 1;
   avgMs = -1;
-  /** Job ids whose definition this worker has received. */
-  known: boolean[] = [];
+  /**
+   * The worker's table of job functions, in slots: a job names its function by slot, and a
+   * definition is sent with the first job that uses a slot. The table is bounded: past
+   * `MAX_SLOTS`, a new function takes the slot least recently used, but only a slot no
+   * unreported job uses (the worker replaces the slot's function when the definition
+   * arrives, and every job sent before has run by then). Should every slot be in use, the
+   * table grows, so it holds at most `MAX_SLOTS` plus the jobs in flight.
+   */
+  slotOf = new Map<number, number>();
+  /** Slot → id of the job spec it holds. */
+  slotSpec: number[] = [];
+  /** Slot → seq of the last job sent with it. */
+  slotLastSeq: number[] = [];
+  /** The spec and slot of the last job assigned (a map or a loop submits one function). */
+  lastSpecId = -1;
+  lastSlot = -1;
   ready = false;
   /** Why the pool is stopping this worker; undefined while it is in service. */
   stopping: 'idle' | 'cancel' | 'shutdown' | 'destroy' | undefined = undefined;
@@ -57,6 +74,12 @@ export abstract class PoolWorker {
 
   get inflight(): number {
     return this.jobs.length - this.head;
+  }
+
+  /** The seq of the oldest unreported job, or the next seq when none is. */
+  oldestUnreported(): number {
+    const job = this.jobs[this.head];
+    return job === undefined ? this.nextSeq : job.seq;
   }
 
   /** Removes and returns the oldest unreported job. */

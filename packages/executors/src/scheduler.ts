@@ -34,7 +34,7 @@ import { BrokenWorkerError, DataCloneError, ExecutorShutdownError } from './erro
 import { closureError, type Job, type JobSpec, resolveJob } from './job.ts';
 import { JobFuture, type JobOwner } from './job-future.ts';
 import { ChunkFailure, type MapOptions, mapJobs } from './map.ts';
-import type { PoolWorker, WorkerOwner } from './pool-worker.ts';
+import { MAX_SLOTS, type PoolWorker, type WorkerOwner } from './pool-worker.ts';
 import {
   DEF_SOURCE,
   FLAG_CHUNK,
@@ -460,12 +460,17 @@ export class Scheduler implements WorkerOwner, JobOwner {
       this.#queued--;
       k++;
       const spec = job.spec;
-      if (w.known[spec.id] !== true) {
-        w.known[spec.id] = true;
-        if (w.defs === undefined) w.defs = [];
-        w.defs.push(spec.id, spec.kind, spec.payload, spec.name);
+      let slot: number;
+      if (spec.id === w.lastSpecId) {
+        slot = w.lastSlot;
+      } else {
+        slot = w.slotOf.get(spec.id) ?? this.#define(w, spec);
+        w.lastSpecId = spec.id;
+        w.lastSlot = slot;
       }
       const seq = w.nextSeq++;
+      w.slotLastSeq[slot] = seq;
+      job.slot = slot;
       job.seq = seq;
       job.worker = w;
       w.jobs.push(job);
@@ -473,7 +478,7 @@ export class Scheduler implements WorkerOwner, JobOwner {
       const args = job.args as unknown[];
       out.push(
         seq,
-        spec.id,
+        slot,
         (job.chunk ? FLAG_CHUNK : 0) | (job.suspect ? FLAG_SUSPECT : 0),
         args.length,
       );
@@ -483,6 +488,32 @@ export class Scheduler implements WorkerOwner, JobOwner {
         for (const t of job.transfer) w.outTransfer.push(t);
       }
     }
+  }
+
+  /** Gives `spec` a slot on `w` and queues its definition (see `PoolWorker.slotOf`). */
+  #define(w: PoolWorker, spec: JobSpec): number {
+    let slot = w.slotSpec.length;
+    if (slot >= MAX_SLOTS) {
+      const oldest = w.oldestUnreported();
+      let victim = -1;
+      let victimSeq = Number.POSITIVE_INFINITY;
+      for (let s = 0; s < w.slotSpec.length; s++) {
+        const last = w.slotLastSeq[s] as number;
+        if (last < oldest && last < victimSeq) {
+          victim = s;
+          victimSeq = last;
+        }
+      }
+      if (victim >= 0) {
+        slot = victim;
+        w.slotOf.delete(w.slotSpec[victim] as number);
+      }
+    }
+    w.slotSpec[slot] = spec.id;
+    w.slotOf.set(spec.id, slot);
+    if (w.defs === undefined) w.defs = [];
+    w.defs.push(slot, spec.kind, spec.payload, spec.name);
+    return slot;
   }
 
   #flush(w: PoolWorker): void {
@@ -534,7 +565,7 @@ export class Scheduler implements WorkerOwner, JobOwner {
         MSG_BATCH,
         pendingDefs ?? 0,
         job.seq,
-        job.spec.id,
+        job.slot,
         flags,
         args.length,
         ...args,
