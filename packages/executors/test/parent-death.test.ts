@@ -133,14 +133,18 @@ test('a parent whose event loop ends leaves no idle children behind', async () =
   expect(await within(5_000, () => pids.every(gone))).toBe(true);
 }, 30_000);
 
-test('Ctrl-C on the process group: running jobs finish and the program gets their results', async () => {
-  const p = startParent('sigint');
-  const pids = await readyPids(p);
-  expect(pids).toHaveLength(2);
-  process.kill(-(p.child.pid as number), 'SIGINT'); // what the terminal does on Ctrl-C
-  await p.line('SIGINT');
-  writeFileSync(join(p.dir, 'go'), '');
-  expect(await p.line('results ').catch((e: Error) => e.message)).toBe('results [1,2]');
-  expect(await p.exited).toBe(0);
-  expect(p.lines.filter((l) => l.startsWith('failed'))).toEqual([]);
-}, 30_000);
+test.each(['sigint', 'runmain'])(
+  'Ctrl-C on the process group (%s): running jobs finish and the program gets their results',
+  async (mode) => {
+    const p = startParent(mode);
+    const pids = await readyPids(p);
+    expect(pids).toHaveLength(2);
+    process.kill(-(p.child.pid as number), 'SIGINT'); // what the terminal does on Ctrl-C
+    await p.line('SIGINT');
+    writeFileSync(join(p.dir, 'go'), '');
+    expect(await p.line('results ').catch((e: Error) => e.message)).toBe('results [1,2]');
+    expect(await p.exited).toBe(0);
+    expect(p.lines.filter((l) => l.startsWith('failed'))).toEqual([]);
+  },
+  30_000,
+);
