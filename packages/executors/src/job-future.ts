@@ -50,8 +50,7 @@ export class JobFuture<R> extends Future<R> {
     chunk: boolean,
     where: string,
   ) {
-    // The label is what `formatTaskTree()` shows for a task waiting on this job.
-    super(loop, `executor job ${spec.label}`);
+    super(loop, spec.waitLabel);
     this.owner = owner;
     this.spec = spec;
     this.args = args;

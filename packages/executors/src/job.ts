@@ -43,6 +43,8 @@ export interface JobSpec {
   readonly name: string;
   /** For task names and messages. */
   readonly label: string;
+  /** What a task waiting on such a job shows in `formatTaskTree()`. */
+  readonly waitLabel: string;
 }
 
 const byFunction = new WeakMap<object, JobSpec>();
@@ -108,7 +110,14 @@ function functionSpec(fn: (...a: unknown[]) => unknown, where: string): JobSpec 
     );
   }
   if (free.length > 0) throw closureError(label, free);
-  const spec: JobSpec = { id: nextId++, kind: DEF_SOURCE, payload: expression, name: label, label };
+  const spec: JobSpec = {
+    id: nextId++,
+    kind: DEF_SOURCE,
+    payload: expression,
+    name: label,
+    label,
+    waitLabel: `executor job ${label}`,
+  };
   bySource.set(source, spec);
   return spec;
 }
@@ -164,6 +173,7 @@ function moduleSpec(job: ModuleJob, where: string): JobSpec {
     payload: href,
     name,
     label: `${name} (${file})`,
+    waitLabel: `executor job ${name} (${file})`,
   };
   byKey.set(key, spec);
   return spec;

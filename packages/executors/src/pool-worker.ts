@@ -34,6 +34,8 @@ export abstract class PoolWorker {
   /** How many jobs may be in flight; grows when jobs prove short. */
   window = 1;
   avgMs = -1;
+  /** How long sending a job to this worker took lately (ms, average); -1 before the first. */
+  sendMs = -1;
   /**
    * The worker's table of job functions, in slots: a job names its function by slot, and a
    * definition is sent with the first job that uses a slot. The table is bounded: past

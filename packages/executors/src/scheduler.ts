@@ -53,6 +53,8 @@ import {
 
 const TARGET_MS = 2;
 const MAX_WINDOW = 1024;
+/** A batch expected to take longer than this to send goes in several messages. */
+const SPLIT_MS = 8;
 
 /** What differs between a thread pool and a process pool: how a worker is made. */
 export interface WorkerKind {
@@ -523,18 +525,68 @@ export class Scheduler implements WorkerOwner, JobOwner {
     const transfer = w.outTransfer;
     w.out = w.defs = w.outTransfer = undefined;
     w.outCount = 0;
-    out[1] = defs ?? 0;
     const first = w.jobs.length - count;
-    try {
-      w.post(out, transfer);
-    } catch (e) {
-      this.#flushOneByOne(w, first, defs, e);
+    // One message is cheapest for small jobs, but a message holding many big arguments costs
+    // twice what the same arguments cost in messages of their own (structured clone tracks
+    // every object of a message, and the worker decodes it all before the first job runs).
+    // When this worker's recent jobs took long to send, the batch goes in pieces of about
+    // TARGET_MS of sending each.
+    const per =
+      count > 1 && w.sendMs * count > SPLIT_MS
+        ? Math.max(1, Math.floor(TARGET_MS / w.sendMs))
+        : count;
+    if (per >= count) {
+      out[1] = defs ?? 0;
+      this.#post(w, out, transfer, first, count, defs);
       return;
     }
+    let pos = 2;
+    let pendingDefs = defs;
+    for (let k = first; k < first + count; k += per) {
+      const end = Math.min(k + per, first + count);
+      const msg: unknown[] = [MSG_BATCH, pendingDefs ?? 0];
+      let list: TransferListItem[] | undefined;
+      for (let j = k; j < end; j++) {
+        const size = 4 + (out[pos + 3] as number);
+        for (let x = 0; x < size; x++) msg.push(out[pos + x]);
+        pos += size;
+        const moved = (w.jobs[j] as JobFuture<unknown>).transfer;
+        if (moved !== undefined) {
+          list ??= [];
+          for (const t of moved) list.push(t);
+        }
+      }
+      if (!this.#post(w, msg, list, k, end - k, pendingDefs)) return;
+      pendingDefs = undefined;
+    }
+  }
+
+  /**
+   * Posts `msg`, which carries the jobs `w.jobs[first, first + n)`, and learns how long
+   * sending takes per job. False when it could not be cloned: those jobs and the ones after
+   * them were then sent one by one.
+   */
+  #post(
+    w: PoolWorker,
+    msg: unknown[],
+    transfer: TransferListItem[] | undefined,
+    first: number,
+    n: number,
+    defs: unknown[] | undefined,
+  ): boolean {
+    const t0 = performance.now();
+    try {
+      w.post(msg, transfer);
+    } catch (e) {
+      this.#flushOneByOne(w, first, defs, e);
+      return false;
+    }
+    const perJob = (performance.now() - t0) / n;
+    w.sendMs = w.sendMs < 0 ? perJob : w.sendMs * 0.7 + perJob * 0.3;
     // Arguments stay with the job until it is reported: a job whose worker dies before
     // running it is sent again. Transferred buffers cannot be: they went with the worker.
     if (transfer !== undefined) {
-      for (let i = first; i < w.jobs.length; i++) {
+      for (let i = first; i < first + n; i++) {
         const j = w.jobs[i] as JobFuture<unknown>;
         if (j.transfer !== undefined) {
           j.transfer = undefined;
@@ -542,6 +594,7 @@ export class Scheduler implements WorkerOwner, JobOwner {
         }
       }
     }
+    return true;
   }
 
   /**
