@@ -20,12 +20,15 @@ export function aiotsTsup(extraEntries: readonly string[] = []): Options {
     dts: {
       // Declarations are built against the siblings' published `dist` types (turbo builds
       // them first), never against their sources, so the shipped .d.ts matches npm.
-      compilerOptions: { customConditions: [] },
+      compilerOptions: { customConditions: [], stripInternal: true },
     },
     sourcemap: true,
     clean: true,
     // Entries share one copy of each module (a chunk), so `instanceof Task` holds across
     // `@aiots/x` and `@aiots/x/testing`.
     splitting: true,
+    // Class names survive bundling (esbuild renames `class Future` to `_Future` when the
+    // class refers to itself), so `toString()` and `constructor.name` read as in the source.
+    keepNames: true,
   };
 }

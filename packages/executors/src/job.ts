@@ -33,7 +33,7 @@ export interface ModuleJob<A extends unknown[] = unknown[], R = unknown> {
 /** A job: a self-contained function, or a module export. */
 export type Job<A extends unknown[], R> = ((...args: A) => R) | ModuleJob<A, R>;
 
-/** @internal */
+/** Package-internal: */
 export interface JobSpec {
   readonly id: number;
   readonly kind: number;
@@ -63,7 +63,7 @@ const byKey = new LruMap<string, JobSpec>(MAX_CACHED);
 let nextId = 0;
 
 /**
- * @internal The spec of `job`, made on first use.
+ * Package-internal: The spec of `job`, made on first use.
  * @throws {TypeError} for something that is not a job; {ClosureError}; {JobModuleError}.
  */
 export function resolveJob(job: unknown, where: string): JobSpec {
@@ -128,7 +128,7 @@ function toExpression(source: string): string {
   return `((o) => o[Reflect.ownKeys(o)[0]])({ ${source}\n})`;
 }
 
-/** @internal */
+/** Package-internal: */
 export function closureError(
   label: string,
   free: readonly string[],

@@ -17,7 +17,7 @@ export interface MapOptions {
   prefetch?: number;
 }
 
-/** @internal What a chunk resolves with when one of its items threw. */
+/** Package-internal: What a chunk resolves with when one of its items threw. */
 export class ChunkFailure {
   readonly values: unknown[];
   readonly error: unknown;
@@ -27,7 +27,7 @@ export class ChunkFailure {
   }
 }
 
-/** @internal */
+/** The iterator behind `map()`: checks its options and input, then runs lazily. */
 export function mapJobs<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
   opts: MapOptions,

@@ -1,13 +1,13 @@
 // The shipped package, not the sources: `dist` is built (or found current), then a plain
 // Node process imports `@aiots/executors` from it and runs thread and process jobs, so the
-// worker entries and chunks tsup emits are what runs. The published declarations are checked
-// for internals, and the export surface is pinned: a name that appears or disappears must
-// change this file (and come with a changeset).
+// worker entries and chunks tsup emits are what runs; every doc example runs against it too.
+// The declarations are checked for the engine's types (exports.test.ts checks `_` members
+// and the export surface).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { docExampleTests } from '@aiots/test-utils';
 import { beforeAll, expect, test } from 'vitest';
 import { ensureDist, packageDir } from './dist-build.ts';
 
@@ -15,17 +15,8 @@ const dist = join(packageDir, 'dist');
 
 beforeAll(() => ensureDist(), 180_000);
 
-/** The names a declaration file exports, values and types, as the compiler sees them. */
-function declaredExports(file: string): string[] {
-  const program = ts.createProgram([file], { noEmit: true, skipLibCheck: true });
-  const checker = program.getTypeChecker();
-  const source = program.getSourceFile(file) as ts.SourceFile;
-  const symbol = checker.getSymbolAtLocation(source) as ts.Symbol;
-  return checker
-    .getExportsOfModule(symbol)
-    .map((s) => s.name)
-    .sort();
-}
+// Every example again, against the built dist/ as an installed package resolves it.
+docExampleTests(new URL('..', import.meta.url), { built: true, timeoutMs: 30_000 });
 
 function runNode(script: string): { status: number | null; stdout: string; stderr: string } {
   const env = { ...process.env };
@@ -61,7 +52,7 @@ test('a plain Node process runs thread, process and module jobs from dist', () =
   }
 }, 90_000);
 
-test('the published declarations carry no internals', () => {
+test("the published declarations name none of the engine's types", () => {
   const files = readdirSync(dist).filter((f) => f.endsWith('.d.ts'));
   expect(files).toContain('index.d.ts');
   for (const f of files) {
@@ -74,42 +65,4 @@ test('the published declarations carry no internals', () => {
       expect(text, `${f} mentions ${internal}`).not.toMatch(new RegExp(`\\b${internal}\\b`));
     }
   }
-});
-
-test('the export surface is the one documented', async () => {
-  const runtime = Object.keys(await import(pathToFileURL(join(dist, 'index.js')).href)).sort();
-  expect(runtime).toEqual([
-    'BrokenWorkerError',
-    'ClosureError',
-    'DataCloneError',
-    'ExecutorShutdownError',
-    'JobExportError',
-    'JobModuleError',
-    'PoolExecutor',
-    'ProcessPoolExecutor',
-    'RemoteError',
-    'ThreadPoolExecutor',
-    'toThread',
-    'transfer',
-  ]);
-  const names = declaredExports(join(dist, 'index.d.ts'));
-  expect(names).toEqual(
-    [
-      ...runtime,
-      'ErrorClass',
-      'Executor',
-      'ExecutorStats',
-      'Job',
-      'JobArgs',
-      'MapOptions',
-      'ModuleJob',
-      'PoolOptions',
-      'ProcessPoolOptions',
-      'ShutdownOptions',
-      'ThreadPoolOptions',
-      'Transferred',
-    ].sort(),
-  );
-  const worker = Object.keys(await import(pathToFileURL(join(dist, 'worker.js')).href)).sort();
-  expect(worker).toEqual(['inWorker', 'jobSignal', 'transfer']);
 });

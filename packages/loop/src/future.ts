@@ -19,10 +19,10 @@ import {
 } from './loop.ts';
 import type { Task } from './task.ts';
 
-/** @internal */ export const PENDING = 0;
-/** @internal */ export const FULFILLED = 1;
-/** @internal */ export const REJECTED = 2;
-/** @internal */ export const CANCELLED = 3;
+/** Package-internal: */ export const PENDING = 0;
+/** Package-internal: */ export const FULFILLED = 1;
+/** Package-internal: */ export const REJECTED = 2;
+/** Package-internal: */ export const CANCELLED = 3;
 
 type DoneCallback<T> = (fut: Future<T>) => void;
 type Entry = DoneCallback<never> | Waiter;
@@ -81,6 +81,10 @@ function fireWaiter(w: Waiter): void {
   } else {
     const onR = w.onR;
     if (typeof onR !== 'function') {
+      // Passed down the chain (`t.then(f)` with no rejection handler): the Future `then`
+      // returned now carries the error, and whoever handles that one has retrieved it, as
+      // with native promises. Only the end of the chain can be reported as never retrieved.
+      if (state === REJECTED) fut._markRetrieved();
       child._reject(value);
       return;
     }
@@ -93,6 +97,17 @@ function fireWaiter(w: Waiter): void {
     }
     child._adopt(r);
   }
+}
+
+/**
+ * Package-internal: Delivers `CancelledError` to the task waiting through `w` now, instead of when
+ * `w.fut` settles (the awaited task awaits the waiter's task in turn: a cycle). The caller
+ * has unlinked `w` from its task.
+ */
+export function cancelTieNow(w: Waiter): void {
+  w.fut._removeEntry(w);
+  w._flags |= FORCE_CANCEL;
+  w.fut._loop._schedule(fireWaiter, w);
 }
 
 /** Tells a Future with a hand-off hook, once, whether its result was taken. */
@@ -152,13 +167,14 @@ function rejectSelfAwait(w: Waiter): void {
 
 // Bits of `Future._flags`. 1: the exception was retrieved. 2: `_value` holds a cancel
 // message, not yet the CancelledError made from it. 8: CANCEL_LAST (task.ts). 16: the
-// Future is in the loop's never-retrieved registry. 32, 64: Waiter bits below.
+// Future is in the loop's never-retrieved registry. 32, 64: Waiter bits below. 128-1024:
+// hand-off bits below. 2048: CANCEL_SENT (a Waiter), 4096: DEFERRED (a Task), in task.ts.
 const RETRIEVED = 1;
 /** The Future is in the loop's never-retrieved registry. */
 const TRACKED = 16;
-/** @internal Waiter flags: a weak tie; a tie that must get CancelledError at once. */
+/** Package-internal: Waiter flags: a weak tie; a tie that must get CancelledError at once. */
 export const WEAK = 32;
-/** @internal */
+/** Package-internal: */
 export const FORCE_CANCEL = 64;
 /**
  * The Future has a hand-off hook (`_enableHandoff`); 256: it was called; 512: `then()` was;
@@ -508,7 +524,7 @@ export class Future<T> implements Promise<T> {
 }
 
 /**
- * @internal One `then()` registration, and the Future `then()` returned (one allocation for
+ * Package-internal: One `then()` registration, and the Future `then()` returned (one allocation for
  * both): who awaits (`task`, when inside one) and what to call.
  */
 export class Waiter extends Future<unknown> {
@@ -535,7 +551,7 @@ export class Waiter extends Future<unknown> {
 
 _setFutureCtor(Future as never);
 
-/** @internal True for aiots Futures and foreign thenables. */
+/** Package-internal: True for aiots Futures and foreign thenables. */
 export function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (
     x !== null &&
@@ -544,7 +560,7 @@ export function isThenable(x: unknown): x is PromiseLike<unknown> {
   );
 }
 
-/** @internal Turns an awaitable into a Future of `loop`, or throws a TypeError naming `what`. */
+/** Package-internal: Turns an awaitable into a Future of `loop`, or throws a TypeError naming `what`. */
 export function toFuture<T>(x: PromiseLike<T> | Future<T>, what: string, loop?: Loop): Future<T> {
   if (x instanceof Future) return x;
   if (!isThenable(x)) {

@@ -10,7 +10,9 @@
  * macrotask; after `YIELD_EVERY_MS` of back-to-back batches the next one goes through
  * `setImmediate`, so a task spinning on `sleep(0)` cannot starve Node's I/O.
  */
+
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { type Clock, RealClock } from './clock.ts';
 import { inRoot, taskStorage } from './context.ts';
 import { describe, InvalidStateError } from './errors.ts';
@@ -145,18 +147,27 @@ export class TimerHandle extends Handle {
     return this._when;
   }
 
+  /** @internal False once the handle left the loop's timer queue (it ran, or was dropped). */
+  _queued = true;
+
   override cancel(): void {
     if (!this._cancelled) {
       this._cancelled = true;
-      this._loop._timerCancelled();
+      // A handle that already ran is not in the queue any more: it must not count there.
+      if (this._queued) this._loop._timerCancelled();
     }
+  }
+
+  override toString(): string {
+    const name = this._cb.name || 'anonymous';
+    return `<TimerHandle when=${Math.round(this._when * 1000) / 1000} ${name}${this._cancelled ? ' cancelled' : ''}>`;
   }
 }
 
 const resolved = Promise.resolve();
 
 /**
- * @internal Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
+ * Package-internal: Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
  * costs a fraction of Node's `queueMicrotask`, which builds an AsyncResource per call.
  */
 export function microtask(fn: () => void): void {
@@ -194,12 +205,14 @@ let batchLoop: Loop | undefined;
  */
 let endChunk = false;
 
-/** @internal See `endChunk`. */
+/** Package-internal: See `endChunk`. */
 export function endChunkAfterCallback(): void {
   endChunk = true;
 }
 
 const liveLoops = new Set<WeakRef<Loop>>();
+// A loop dropped without being closed leaves the set when it is collected.
+const loopGone = new FinalizationRegistry<WeakRef<Loop>>((ref) => liveLoops.delete(ref));
 
 /** Options of `new Loop()`. */
 export interface LoopOptions {
@@ -257,6 +270,8 @@ export class Loop {
   #nodeTimerWhen = Number.POSITIVE_INFINITY;
   #idlePending = false;
   #closed = false;
+  /** This loop's entry in `liveLoops`, removed when it closes. */
+  readonly #ref: WeakRef<Loop>;
   #exceptionHandler: ExceptionHandler | null = null;
   #taskFactory: TaskFactory | null = null;
   #defaultExecutor: Executor | undefined;
@@ -266,7 +281,9 @@ export class Loop {
     this.clock = opts.clock ?? new RealClock();
     this._coarseNow = this.clock.now();
     this.debug = opts.debug ?? process.env.AIOTS_DEBUG === '1';
-    liveLoops.add(new WeakRef(this));
+    this.#ref = new WeakRef(this);
+    liveLoops.add(this.#ref);
+    loopGone.register(this, this.#ref, this.#ref);
   }
 
   /** Monotonic time of this loop's clock, in milliseconds. */
@@ -466,6 +483,8 @@ export class Loop {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    liveLoops.delete(this.#ref);
+    loopGone.unregister(this.#ref);
     for (const rec of this._unretrieved) reportUnretrieved(rec, rec.ref.deref());
     this._unretrieved.clear();
     if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
@@ -505,8 +524,22 @@ export class Loop {
   _timerCancelled(): void {
     this.#cancelledTimers++;
     const n = this.#timers.size;
-    if (n > 100 && this.#cancelledTimers * 2 > n) {
-      this.#timers.filter((h) => !h._cancelled);
+    if (this.#cancelledTimers === n) {
+      // Every queued timer is cancelled: drop them and disarm the Node timer, which would
+      // otherwise keep the process alive until the old deadline.
+      for (const h of this.#timers.items) h._queued = false;
+      this.#timers.clear();
+      this.#cancelledTimers = 0;
+      if (this.#nodeTimer !== undefined) {
+        clearTimeout(this.#nodeTimer);
+        this.#nodeTimer = undefined;
+        this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+      }
+    } else if (n > 100 && this.#cancelledTimers * 2 > n) {
+      this.#timers.filter((h) => {
+        if (h._cancelled) h._queued = false;
+        return !h._cancelled;
+      });
       this.#cancelledTimers = 0;
     }
   }
@@ -688,6 +721,7 @@ export class Loop {
       const top = heap.peek();
       if (top === undefined || top._when > now) break;
       heap.pop();
+      top._queued = false;
       if (top._cancelled) {
         this.#cancelledTimers--;
         continue;
@@ -705,6 +739,7 @@ export class Loop {
     let top = heap.peek();
     while (top?._cancelled) {
       heap.pop();
+      top._queued = false;
       this.#cancelledTimers--;
       top = heap.peek();
     }
@@ -762,6 +797,7 @@ export class Loop {
     let top = this.#timers.peek();
     while (top?._cancelled) {
       this.#timers.pop();
+      top._queued = false;
       this.#cancelledTimers--;
       top = this.#timers.peek();
     }
@@ -787,7 +823,7 @@ function checkDelay(ms: unknown, name: string): void {
 
 // ---- never-retrieved exceptions -----------------------------------------------------------
 
-/** @internal */
+/** Package-internal: */
 export interface UnretrievedRecord {
   loop: Loop;
   exception: unknown;
@@ -817,9 +853,29 @@ const finalizer = new FinalizationRegistry<UnretrievedRecord>((rec) => {
   reportUnretrieved(rec, undefined);
 });
 
-/** @internal Called when a future fails and nobody has asked for its exception yet. */
+let exitHook = false;
+
+/**
+ * At process exit, failures nobody retrieved on loops that were never closed (the default
+ * loop never is) are reported: a fire-and-forget task that failed outside `run()` is not
+ * lost just because no garbage collection came. Reported, not thrown: the exit code stays.
+ */
+function reportAtExit(): void {
+  for (const ref of liveLoops) {
+    const loop = ref.deref();
+    if (loop === undefined || loop.isClosed()) continue;
+    for (const rec of loop._unretrieved) reportUnretrieved(rec, rec.ref.deref());
+    loop._unretrieved.clear();
+  }
+}
+
+/** Package-internal: Called when a future fails and nobody has asked for its exception yet. */
 export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): void {
   const loop = fut._loop;
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', reportAtExit);
+  }
   const rec: UnretrievedRecord = {
     loop,
     exception,
@@ -833,7 +889,7 @@ export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTas
   finalizer.register(fut, rec, rec);
 }
 
-/** @internal The exception of `fut` was retrieved after all. */
+/** Package-internal: The exception of `fut` was retrieved after all. */
 export function untrackUnretrieved(fut: Future<unknown>): void {
   const rec = unretrievedOf.get(fut);
   if (rec === undefined) return;
@@ -883,7 +939,7 @@ export function getRunningLoop(): Loop {
   throw new InvalidStateError('no running event loop');
 }
 
-/** @internal Every loop not yet garbage-collected (for the task tree). */
+/** Package-internal: Every loop not yet garbage-collected (for the task tree). */
 export function allLoops(): Loop[] {
   const out: Loop[] = [];
   for (const ref of liveLoops) {
@@ -898,11 +954,11 @@ export function allLoops(): Loop[] {
 // Loop.createTask need their classes, and a static import back would be a cycle.
 let FutureCtor: new <T>(loop: Loop, label?: string) => Future<T>;
 let TaskCtor: new <T>(fn: () => Promise<T>, loop: Loop, opts?: TaskOptions) => Task<T>;
-/** @internal */
+/** Package-internal: */
 export function _setFutureCtor(ctor: typeof FutureCtor): void {
   FutureCtor = ctor;
 }
-/** @internal */
+/** Package-internal: */
 export function _setTaskCtor(ctor: typeof TaskCtor): void {
   TaskCtor = ctor;
 }

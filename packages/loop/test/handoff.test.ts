@@ -4,14 +4,7 @@
  * ("taken") or that consumer got an error instead, so a primitive can pass on a lock,
  * permit or item that was handed over and never received.
  */
-import {
-  CancelledError,
-  createTask,
-  Future,
-  getRunningLoop,
-  Loop,
-  VirtualClock,
-} from '@aiots/loop';
+import { CancelledError, createTask, getRunningLoop, Loop, VirtualClock } from '@aiots/loop';
 import { HandOffFuture } from '@aiots/loop/lowlevel';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
