@@ -41,7 +41,7 @@ export interface Executor extends LoopExecutor, AsyncDisposable {
   /** Runs `job(item)` for each item and yields the results in input order. */
   map<T, R>(
     job: Job<[T], R>,
-    items: Iterable<T> | AsyncIterable<T>,
+    items: Iterable<T | Transferred<T>> | AsyncIterable<T | Transferred<T>>,
     opts?: MapOptions,
   ): AsyncIterableIterator<Awaited<R>>;
   /** Stops taking jobs; with `wait`, returns once every job and worker is done. */

@@ -10,6 +10,7 @@ import type { Job } from './job.ts';
 import type { MapOptions } from './map.ts';
 import { boolOption, checkKeys } from './options.ts';
 import { Scheduler } from './scheduler.ts';
+import type { Transferred } from './transfer.ts';
 
 /** Options shared by `ThreadPoolExecutor` and `ProcessPoolExecutor`. */
 export interface PoolOptions {
@@ -143,7 +144,7 @@ export abstract class PoolExecutor implements Executor {
    */
   map<T, R>(
     job: Job<[T], R>,
-    items: Iterable<T> | AsyncIterable<T>,
+    items: Iterable<T | Transferred<T>> | AsyncIterable<T | Transferred<T>>,
     opts: MapOptions = {},
   ): AsyncIterableIterator<Awaited<R>> {
     return this.#scheduler.map(job, items, opts);

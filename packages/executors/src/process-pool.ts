@@ -150,12 +150,16 @@ function processScheduler(opts: ProcessPoolOptions): Scheduler {
   );
 }
 
-function checkTransferList(list: readonly TransferListItem[], index: number, where: string): void {
+function checkTransferList(
+  list: readonly TransferListItem[],
+  subject: string,
+  argument: string,
+): void {
   for (const t of list) {
     if (!(t instanceof ArrayBuffer)) {
       throw new DataCloneError(
-        `Argument ${index} of ${where} cannot be transferred: a process pool can move only ArrayBuffers, got ${(t as object)?.constructor?.name ?? typeof t}`,
-        { argument: `args[${index}]` },
+        `${subject} cannot be transferred: a process pool can move only ArrayBuffers, got ${(t as object)?.constructor?.name ?? typeof t}`,
+        { argument },
       );
     }
   }

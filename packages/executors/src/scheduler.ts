@@ -64,8 +64,11 @@ export interface WorkerKind {
   spawn(owner: WorkerOwner, index: number): PoolWorker;
   /** Whether workers share this process's memory (SharedArrayBuffer arguments). */
   readonly sharesMemory: boolean;
-  /** Throws when this pool cannot move `list` (processes move only ArrayBuffers). */
-  checkTransferList(list: readonly TransferListItem[], index: number, where: string): void;
+  /**
+   * Throws when this pool cannot move `list` (processes move only ArrayBuffers). `subject`
+   * (`Argument 1 of ….submit()`) and `argument` (`args[1]`) name the value in the error.
+   */
+  checkTransferList(list: readonly TransferListItem[], subject: string, argument: string): void;
 }
 
 /** The pool options once validated. */
@@ -142,13 +145,13 @@ export class Scheduler implements WorkerOwner, JobOwner {
 
   map<T, R>(
     job: Job<[T], R>,
-    items: Iterable<T> | AsyncIterable<T>,
+    items: Iterable<unknown> | AsyncIterable<unknown>,
     opts: MapOptions,
   ): AsyncIterableIterator<Awaited<R>> {
     const where = this.#whereMap;
     if (this.#shutdown) throw this.#shutdownError(where);
     const spec = resolveJob(job, where);
-    return mapJobs<T, Awaited<R>>(
+    return mapJobs<unknown, Awaited<R>>(
       items,
       opts,
       this.#maxWorkers,
@@ -226,12 +229,20 @@ export class Scheduler implements WorkerOwner, JobOwner {
     // Arguments are not checked here: a check would cost up to a second clone of each one on
     // the loop. One that cannot be cloned makes the post fail, and #flushOneByOne says which.
     let transfer: TransferListItem[] | undefined;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
+    // A map() chunk is one argument, the array of its items: look at the items.
+    const values = chunk ? (args[0] as unknown[]) : args;
+    const isMap = where === this.#whereMap;
+    for (let i = 0; i < values.length; i++) {
+      const a = values[i];
       if (typeof a !== 'object' || a === null) continue;
       if (isTransferred(a)) {
-        const moved = this.#move(a, i, where);
-        args[i] = moved[0];
+        const moved = this.#move(
+          a,
+          isMap ? 'An item' : `Argument ${i}`,
+          isMap ? 'item' : `args[${i}]`,
+          where,
+        );
+        values[i] = moved[0];
         transfer ??= [];
         for (const t of moved[1]) transfer.push(t);
       } else if (
@@ -241,8 +252,8 @@ export class Scheduler implements WorkerOwner, JobOwner {
       ) {
         // A process would get a copy (IPC copies typed arrays), and writes would be lost.
         throw new DataCloneError(
-          `Argument ${i} of ${where} cannot be sent to a worker process: expected data, got a view of a SharedArrayBuffer, which processes cannot share; use a ThreadPoolExecutor to share memory`,
-          { argument: `args[${i}]` },
+          `${isMap ? 'An item' : `Argument ${i}`} of ${where} cannot be sent to a worker process: expected data, got a view of a SharedArrayBuffer, which processes cannot share; use a ThreadPoolExecutor to share memory`,
+          { argument: isMap ? 'item' : `args[${i}]` },
         );
       }
     }
@@ -262,21 +273,25 @@ export class Scheduler implements WorkerOwner, JobOwner {
     return fut;
   }
 
-  /** Clones a `transfer()` argument with its buffers moved: the caller's copies detach now. */
+  /**
+   * Clones a `transfer()` argument with its buffers moved: the caller's copies detach now.
+   * @param subject `Argument 1` or `An item`, and `argument` its name, for errors.
+   */
   #move(
     t: { value: unknown; transferList: readonly TransferListItem[] },
-    index: number,
+    subject: string,
+    argument: string,
     where: string,
   ): [unknown, TransferListItem[]] {
-    this.#type.checkTransferList(t.transferList, index, where);
+    this.#type.checkTransferList(t.transferList, `${subject} of ${where}`, argument);
     try {
       const list = t.transferList as TransferListItem[];
       const c = structuredClone([t.value, list] as const, { transfer: list as never[] });
       return [c[0], c[1] as TransferListItem[]];
     } catch (e) {
       throw new DataCloneError(
-        `Argument ${index} of ${where} cannot be transferred: expected cloneable data whose transferList holds attached ArrayBuffers, got an error: ${(e as Error).message}`,
-        { argument: `args[${index}]`, cause: e },
+        `${subject} of ${where} cannot be transferred: expected cloneable data whose transferList holds attached ArrayBuffers, got an error: ${(e as Error).message}`,
+        { argument, cause: e },
       );
     }
   }

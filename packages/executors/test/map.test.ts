@@ -1,3 +1,4 @@
+import { transfer } from '@aiots/executors';
 import { CancelledError, createTask, sleep } from '@aiots/loop';
 import { describe, expect, test } from 'vitest';
 import { job, pools, until } from './helpers.ts';
@@ -23,6 +24,22 @@ describe.each(pools)('%s map', (_name, Pool) => {
     expect(await collect(pool.map((x: number) => x * x, items, { chunksize: 10 }))).toEqual(
       items.map((x) => x * x),
     );
+  });
+
+  test('transfer() items are moved, whatever the chunksize', async () => {
+    await using pool = new Pool({ maxWorkers: 2 });
+    for (const chunksize of [1, 2, 3]) {
+      const items = [1, 2, 3, 4, 5].map((n) => new Uint8Array(n).fill(n));
+      const sums = await collect(
+        pool.map(
+          (b: Uint8Array) => b.reduce((a, x) => a + x, 0),
+          items.map((b) => transfer(b)),
+          { chunksize },
+        ),
+      );
+      expect(sums).toEqual([1, 4, 9, 16, 25]);
+      expect(items.map((b) => b.byteLength)).toEqual([0, 0, 0, 0, 0]); // moved at once
+    }
   });
 
   test('an async iterable input works', async () => {
