@@ -1,10 +1,21 @@
 /**
  * What the waits of `@aiots/sync` share: the `{ signal }` option and abort watch, the
  * validators and `describe` (all from `@aiots/loop/lowlevel`), the settled promises of the
- * fast paths, and the waiter Future that reports its hand-off. Only `WaitOptions` is public.
+ * fast paths, and the waiter Futures. Only `WaitOptions` is public.
+ *
+ * Two rules every primitive follows through these waiters:
+ *
+ * - A cancelled waiter stops counting at once (its Future's `cancel()` counts it out), not
+ *   when its task resumes a callback later: `locked()`, `stats()` and the fast paths of new
+ *   callers must not see a waiter that is gone (asyncio skips cancelled waiters the same way).
+ * - A waiter whose loop is closed (a wait left pending when its `run()` ended, e.g. the loser
+ *   of a `Promise.race`) can never resume: it is skipped and counted out when reached, so
+ *   nothing is handed to it and the primitive keeps working from the next loop.
  */
+import { Future } from '@aiots/loop';
 import {
   AbortWatch,
+  type Deque,
   describe,
   HandOffFuture,
   signalOf,
@@ -18,43 +29,141 @@ export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
 /** @internal */
 export const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
+/** @internal How many waiters of one kind are queued and still waiting. */
+export class Count {
+  n = 0;
+}
+
+/** @internal True when `fut` can never resume: its loop is closed. */
+export function isDead(fut: Future<unknown>): boolean {
+  return fut.getLoop().isClosed();
+}
+
 /**
  * @internal A waiter's Future that tells its primitive, once, whether the waiter took what
  * it was handed (see `HandOffFuture`): `acquire()` returns it as is, with no `async`
- * wrapper around `await fut` to do the bookkeeping after the wait.
+ * wrapper around `await fut` to do the bookkeeping after the wait. What it is handed is
+ * `value` (`true` for `acquire()`, the disposable for `hold()`), so whatever the waiter's
+ * task receives, ownership included, is covered by the hand-off rule.
  */
 export class HandOff<T> extends HandOffFuture<T> {
   /** How many permits (Semaphore) or other units the waiter asked for. */
   readonly weight: number;
+  /** What the primitive hands over (`setResult(fut.value)`). */
+  readonly value: T;
+  #count: Count | undefined;
 
   /**
    * @param onHandoff called once with `taken` (see `HandOffFuture`).
    * @param reportTaken false when only a result that was not taken matters.
+   * @param count the primitive's count of waiting waiters, which this one is part of.
    */
   constructor(
     onHandoff: (fut: HandOff<T>, taken: boolean) => void,
-    label: string,
+    opts: { label: string; reportTaken: boolean },
     weight: number,
-    reportTaken: boolean,
+    value: T,
+    count: Count,
   ) {
-    super(onHandoff as (fut: HandOffFuture<T>, taken: boolean) => void, { label, reportTaken });
+    super(onHandoff as (fut: HandOffFuture<T>, taken: boolean) => void, opts);
     this.weight = weight;
+    this.value = value;
+    this.#count = count;
+  }
+
+  /** Counts the waiter out (once): it was cancelled, or its loop is closed. */
+  leave(): void {
+    const count = this.#count;
+    if (count !== undefined && !this.done()) {
+      this.#count = undefined;
+      count.n--;
+    }
+  }
+
+  override cancel(msg?: unknown): boolean {
+    this.leave();
+    return super.cancel(msg);
   }
 }
 
-/** @internal Validates a weight or count: an integer from 1 up to `max`. */
+/**
+ * @internal A plain waiter's Future (Queue, Condition) that counts itself out of its
+ * primitive's count when it is cancelled.
+ */
+export class Waiting<T> extends Future<T> {
+  #count: Count | undefined;
+
+  constructor(count: Count, label: string) {
+    super(undefined, label);
+    this.#count = count;
+  }
+
+  /** Counts the waiter out (once): it was cancelled, or its loop is closed. */
+  leave(): void {
+    const count = this.#count;
+    if (count !== undefined && !this.done()) {
+      this.#count = undefined;
+      count.n--;
+    }
+  }
+
+  override cancel(msg?: unknown): boolean {
+    this.leave();
+    return super.cancel(msg);
+  }
+}
+
+/**
+ * @internal Takes the oldest waiter still waiting off `waiters` and counts it out (the
+ * caller then hands it something); drops cancelled waiters (already counted out) and dead
+ * ones on the way.
+ */
+export function nextLive<W extends HandOff<unknown> | Waiting<unknown>>(
+  waiters: Deque<W>,
+): W | undefined {
+  while (waiters.size > 0) {
+    const fut = waiters.shift() as W;
+    if (fut.done()) continue;
+    fut.leave();
+    if (!isDead(fut)) return fut;
+  }
+  return undefined;
+}
+
+/**
+ * @internal Validates a weight or count: an integer from 1 up to `max`. As Node's own
+ * validators do, a value that is not a number is a `TypeError`; a number that is not an
+ * integer in range (1.5, NaN, Infinity, 0) is a `RangeError`.
+ */
 export function checkCount(
   value: unknown,
   name: string,
   where: string,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
+  if (typeof value !== 'number') {
     throw new TypeError(`${where} expected \`${name}\` to be an integer, got ${describe(value)}`);
   }
-  if (value < 1 || value > max) {
+  if (!Number.isInteger(value) || value < 1 || value > max) {
     const range = max >= Number.MAX_SAFE_INTEGER ? 'from 1 and up' : `from 1 to ${max}`;
     throw new RangeError(`${where} expected \`${name}\` to be an integer ${range}, got ${value}`);
   }
   return value;
+}
+
+/**
+ * @internal Drops cancelled and dead waiters from `waiters` once they outnumber the live
+ * ones (more than 32 in all), counting the dead ones out.
+ */
+export function compact<W extends HandOff<unknown> | Waiting<unknown>>(
+  waiters: Deque<W>,
+  count: Count,
+): void {
+  if (waiters.size <= 32 || waiters.size <= 2 * count.n) return;
+  waiters.retain((fut) => {
+    if (fut.done()) return false;
+    if (!isDead(fut)) return true;
+    fut.leave();
+    return false;
+  });
 }
