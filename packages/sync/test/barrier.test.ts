@@ -68,7 +68,10 @@ describe('Barrier: CPython BarrierTests', () => {
       'Barrier expected `parties` to be an integer from 1 and up, got 0',
     );
     expect(() => new Barrier(-4)).toThrow(RangeError);
-    expect(() => new Barrier(2.5)).toThrow(TypeError);
+    expect(() => new Barrier(2.5)).toThrow(RangeError);
+    expect(() => new Barrier(Number.NaN)).toThrow(
+      'Barrier expected `parties` to be an integer from 1 and up, got NaN',
+    );
     expect(() => new Barrier(undefined as never)).toThrow(TypeError);
     expect(new Barrier(N)).toBeInstanceOf(Barrier);
   });
