@@ -8,22 +8,15 @@
  * that raced with a cancel is never lost (gh-112202); the price is a possible spurious
  * wakeup, which the condition-variable protocol allows.
  *
- * A waiter cancelled while queued stops counting at once; one whose loop is closed (left
- * pending when its `run()` ended) is skipped by `notify()`.
+ * A waiter cancelled while queued stops counting at once (`stats()` counts the live ones);
+ * one whose loop is closed (left pending when its `run()` ended) is skipped by `notify()`.
  */
-import { CancelledError, InvalidStateError } from '@aiots/loop';
-import { Deque } from '@aiots/loop/lowlevel';
+import { CancelledError, type Future, getLoop, InvalidStateError } from '@aiots/loop';
 import { Lock } from './lock.ts';
-import {
-  AbortWatch,
-  Count,
-  compact,
-  describe,
-  nextLive,
-  signalOf,
-  type WaitOptions,
-  Waiting,
-} from './wait-options.ts';
+import { AbortWatch, describe, signalOf, Waiters, type WaitOptions } from './wait-options.ts';
+
+// One options object for every wait's Future: its label names it in formatTaskTree().
+const WAIT_LABEL = { label: 'Condition.wait' };
 
 /** What `Condition.stats()` returns. */
 export interface ConditionStats {
@@ -57,9 +50,7 @@ export interface ConditionStats {
  */
 export class Condition {
   readonly #lock: Lock;
-  readonly #waiters = new Deque<Waiting<boolean>>();
-  /** Waiters not notified yet (cancelled ones count out at once). */
-  readonly #count = new Count();
+  readonly #waiters = new Waiters<Future<boolean>>();
 
   /**
    * @param lock The lock to use (several conditions may share one); default a new `Lock`.
@@ -180,18 +171,17 @@ export class Condition {
       );
     }
     if (signal?.aborted) throw signal.reason;
-    const fut = new Waiting<boolean>(this.#count, 'Condition.wait');
+    const fut = getLoop().createFuture<boolean>(WAIT_LABEL);
     this.release();
     let failed = false;
     let error: unknown;
     this.#waiters.push(fut);
-    this.#count.n++;
     const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
     try {
       await fut;
       if (signal?.aborted) throw signal.reason;
     } catch (e) {
-      if (fut.cancelled()) compact(this.#waiters, this.#count);
+      if (fut.cancelled()) this.#waiters.left();
       failed = true;
       error = watch?.aborted ? (signal as AbortSignal).reason : e;
     } finally {
@@ -307,7 +297,7 @@ export class Condition {
   _notifyWaiters(n: number): void {
     const w = this.#waiters;
     for (let woken = 0; woken < n && w.size > 0; woken++) {
-      const fut = nextLive(w);
+      const fut = w.next();
       if (fut === undefined) return;
       fut.setResult(false);
     }
@@ -323,11 +313,12 @@ export class Condition {
    * ```
    */
   stats(): ConditionStats {
-    return Object.freeze({ locked: this.locked(), waiting: this.#count.n });
+    return Object.freeze({ locked: this.locked(), waiting: this.#waiters.live() });
   }
 
   toString(): string {
-    const waiting = this.#count.n > 0 ? `, waiters:${this.#count.n}` : '';
+    const n = this.#waiters.live();
+    const waiting = n > 0 ? `, waiters:${n}` : '';
     return `<Condition [${this.locked() ? 'locked' : 'unlocked'}${waiting}]>`;
   }
 }

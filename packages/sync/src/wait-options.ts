@@ -5,17 +5,20 @@
  *
  * Two rules every primitive follows through these waiters:
  *
- * - A cancelled waiter stops counting at once (its Future's `cancel()` counts it out), not
- *   when its task resumes a callback later: `locked()`, `stats()` and the fast paths of new
- *   callers must not see a waiter that is gone (asyncio skips cancelled waiters the same way).
+ * - A cancelled waiter stops counting at once, not when its task resumes a callback later:
+ *   `locked()`, `stats()` and the fast paths of new callers must not see a waiter that is
+ *   gone (asyncio skips cancelled waiters the same way). A `HandOff` counts itself out in its
+ *   `cancel()` (Lock and Semaphore need the count on their fast paths); the plain waiters of
+ *   `Waiters` (Queue, Condition) are counted by a scan when `stats()` asks, which keeps
+ *   their Futures plain ones.
  * - A waiter whose loop is closed (a wait left pending when its `run()` ended, e.g. the loser
  *   of a `Promise.race`) can never resume: it is skipped and counted out when reached, so
  *   nothing is handed to it and the primitive keeps working from the next loop.
  */
-import { Future } from '@aiots/loop';
+import type { Future } from '@aiots/loop';
 import {
   AbortWatch,
-  type Deque,
+  Deque,
   describe,
   HandOffFuture,
   signalOf,
@@ -87,40 +90,11 @@ export class HandOff<T> extends HandOffFuture<T> {
 }
 
 /**
- * @internal A plain waiter's Future (Queue, Condition) that counts itself out of its
- * primitive's count when it is cancelled.
- */
-export class Waiting<T> extends Future<T> {
-  #count: Count | undefined;
-
-  constructor(count: Count, label: string) {
-    super(undefined, label);
-    this.#count = count;
-  }
-
-  /** Counts the waiter out (once): it was cancelled, or its loop is closed. */
-  leave(): void {
-    const count = this.#count;
-    if (count !== undefined && !this.done()) {
-      this.#count = undefined;
-      count.n--;
-    }
-  }
-
-  override cancel(msg?: unknown): boolean {
-    this.leave();
-    return super.cancel(msg);
-  }
-}
-
-/**
  * @internal Takes the oldest waiter still waiting off `waiters` and counts it out (the
  * caller then hands it something); drops cancelled waiters (already counted out) and dead
  * ones on the way.
  */
-export function nextLive<W extends HandOff<unknown> | Waiting<unknown>>(
-  waiters: Deque<W>,
-): W | undefined {
+export function nextLive<W extends HandOff<unknown>>(waiters: Deque<W>): W | undefined {
   while (waiters.size > 0) {
     const fut = waiters.shift() as W;
     if (fut.done()) continue;
@@ -155,10 +129,7 @@ export function checkCount(
  * @internal Drops cancelled and dead waiters from `waiters` once they outnumber the live
  * ones (more than 32 in all), counting the dead ones out.
  */
-export function compact<W extends HandOff<unknown> | Waiting<unknown>>(
-  waiters: Deque<W>,
-  count: Count,
-): void {
+export function compact<W extends HandOff<unknown>>(waiters: Deque<W>, count: Count): void {
   if (waiters.size <= 32 || waiters.size <= 2 * count.n) return;
   waiters.retain((fut) => {
     if (fut.done()) return false;
@@ -166,4 +137,62 @@ export function compact<W extends HandOff<unknown> | Waiting<unknown>>(
     fut.leave();
     return false;
   });
+}
+
+/**
+ * @internal The FIFO of plain waiter Futures of a Queue (getters, putters) or a Condition.
+ * Cancelled waiters are not searched for and removed (O(n)): they stay until `next()` skips
+ * them, or until they outnumber the live ones and the ring is compacted. `live()` counts the
+ * waiters still waiting by a scan, for `stats()`.
+ */
+export class Waiters<F extends Future<unknown>> {
+  readonly #ring = new Deque<F>();
+  /** Queued and not handed anything, counting cancelled ones until their wait ends. */
+  #pending = 0;
+
+  /** Waiters in the ring, cancelled ones included. */
+  get size(): number {
+    return this.#ring.size;
+  }
+
+  push(fut: F): void {
+    this.#ring.push(fut);
+    this.#pending++;
+  }
+
+  /** Takes the oldest waiter still waiting; skips cancelled ones and those of a closed loop. */
+  next(): F | undefined {
+    const ring = this.#ring;
+    while (ring.size > 0) {
+      const fut = ring.shift() as F;
+      if (fut.done()) continue; // cancelled: its wait counts it out when it ends
+      this.#pending--;
+      if (!isDead(fut)) return fut;
+    }
+    return undefined;
+  }
+
+  /** A waiter cancelled while queued has ended its wait. */
+  left(): void {
+    this.#pending--;
+    const ring = this.#ring;
+    if (ring.size <= 32 || ring.size <= 2 * this.#pending) return;
+    ring.retain((fut) => {
+      if (fut.done()) return false;
+      if (!isDead(fut)) return true;
+      this.#pending--;
+      return false;
+    });
+  }
+
+  /** How many waiters are still waiting (not cancelled, loop not closed). O(n). */
+  live(): number {
+    const ring = this.#ring;
+    let n = 0;
+    for (let i = 0; i < ring.size; i++) {
+      const fut = ring.at(i) as F;
+      if (!fut.done() && !isDead(fut)) n++;
+    }
+    return n;
+  }
 }
