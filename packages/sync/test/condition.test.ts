@@ -474,7 +474,7 @@ describe('Condition: stats(), signals, bad input', () => {
     expect(() => cond.notify(-1)).toThrow(RangeError);
     expect(() => cond.notify('2' as never)).toThrow(TypeError);
     expect(() => cond.notify(Number.NaN)).toThrow(
-      'Condition.notify() expected `n` to be a number from 0 up, got NaN',
+      'Condition.notify() expected `n` to be a number from 0 and up, got NaN',
     );
     await expect(cond.waitFor(42 as never)).rejects.toThrow(
       'Condition.waitFor() expected a predicate function, got number 42',
@@ -548,6 +548,21 @@ describe('Condition: a wait left behind by a run() that ended', () => {
       { clock: new VirtualClock() },
     );
     expect(got).toBe(true);
+    expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
+  });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const cond = new Condition();
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await cond.acquire();
+        await Promise.race([cond.wait({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
     expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
   });
 });

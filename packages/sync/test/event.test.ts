@@ -194,6 +194,18 @@ describe('Event: a wait left behind by a run() that ended', () => {
     );
     expect(got).toBe(true);
   });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const ev = new Event();
+    const ac = new AbortController();
+    await run(() => Promise.race([ev.wait({ signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    ev.set();
+    expect(ev.stats()).toEqual({ set: true, waiting: 0 });
+  });
 });
 
 describe('Event: methods passed as callbacks', () => {

@@ -591,6 +591,24 @@ describe('Lock: a wait left behind by a run() that ended', () => {
     );
     expect(got).toEqual([1, false]);
   });
+
+  // The signal outlives the run: aborting it must not throw 'Event loop is closed' out of
+  // its listener (an uncaught exception), and the lock keeps working.
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const lock = new Lock();
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await lock.acquire();
+        await Promise.race([lock.acquire({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve)); // a listener's error surfaces here
+    lock.release();
+    expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+  });
 });
 
 describe('Lock: methods passed as callbacks', () => {

@@ -1109,6 +1109,22 @@ describe('Queue: a wait left behind by a run() that ended', () => {
     expect(() => q.shutdown()).not.toThrow();
     expect(q.getNowait()).toBe('x');
   });
+
+  test('an abort after the run() ended leaves the abandoned waits alone', async () => {
+    const q = new Queue<string>(1);
+    const ac = new AbortController();
+    await run(() => Promise.race([q.get({ signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    q.putNowait('a');
+    await run(() => Promise.race([q.put('b', { signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(q.getNowait()).toBe('a');
+    expect(q.stats()).toMatchObject({ size: 0, getters: 0, putters: 0, unfinished: 1 });
+  });
 });
 
 describe('Queue: methods passed as callbacks', () => {

@@ -668,6 +668,22 @@ describe('Semaphore: a wait left behind by a run() that ended', () => {
     );
     expect(got).toEqual([{ value: 0, locked: true, waiting: 1 }, false]);
   });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const sem = new Semaphore(1);
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await sem.acquire();
+        await Promise.race([sem.hold({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    sem.release();
+    expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+  });
 });
 
 describe('Semaphore: methods passed as callbacks', () => {
