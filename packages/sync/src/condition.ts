@@ -265,7 +265,9 @@ export class Condition {
       throw new TypeError(`Condition.notify() expected \`n\` to be a number, got ${describe(n)}`);
     }
     if (!(n >= 0)) {
-      throw new RangeError(`Condition.notify() expected \`n\` to be a number from 0 up, got ${n}`);
+      throw new RangeError(
+        `Condition.notify() expected \`n\` to be a number from 0 and up, got ${n}`,
+      );
     }
     if (!this.locked()) {
       throw new InvalidStateError(

@@ -68,24 +68,28 @@ export interface SemaphoreStats {
  * while too few are free; `release(weight)` gives them back. Safe against cancellation at
  * any moment: a permit is never lost nor given twice.
  *
+ * For a resource shared by tasks that exist anyway, or taken in different amounts. To run a
+ * batch of jobs a few at a time, `taskGroup(body, { limit })` from `@aiots/loop` is several
+ * times cheaper than a task per job parked on a semaphore.
+ *
  * @example
  * ```ts
- * import { taskGroup, sleep } from '@aiots/loop';
+ * import { sleep, taskGroup } from '@aiots/loop';
  * import { Semaphore } from '@aiots/sync';
- * const sem = new Semaphore(2);
- * let running = 0;
+ * const memoryMb = new Semaphore(512);
+ * let inUse = 0;
  * let peak = 0;
+ * const convert = async (sizeMb: number) => {
+ *   await using _ = await memoryMb.hold(sizeMb);
+ *   inUse += sizeMb;
+ *   peak = Math.max(peak, inUse);
+ *   await sleep(10);
+ *   inUse -= sizeMb;
+ * };
  * await taskGroup(async (tg) => {
- *   for (let i = 0; i < 6; i++) {
- *     tg.createTask(async () => {
- *       await using _ = await sem.hold();
- *       peak = Math.max(peak, ++running);
- *       await sleep(10);
- *       running--;
- *     });
- *   }
+ *   for (const size of [300, 200, 100, 400]) tg.createTask(() => convert(size));
  * });
- * console.log(peak); // 2
+ * console.log(peak); // 500
  * ```
  */
 export class Semaphore {
