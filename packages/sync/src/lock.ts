@@ -28,6 +28,7 @@ import {
   Count,
   compact,
   HandOff,
+  liveCount,
   nextLive,
   RESOLVED_TRUE,
   signalOf,
@@ -253,11 +254,11 @@ export class Lock {
    * ```
    */
   stats(): LockStats {
-    return Object.freeze({ locked: this.#locked, waiting: this.#count.n });
+    return Object.freeze({ locked: this.#locked, waiting: liveCount(this.#waiters, this.#count) });
   }
 
   toString(): string {
-    const n = this.#count.n;
+    const n = liveCount(this.#waiters, this.#count);
     return `<Lock [${this.#locked ? 'locked' : 'unlocked'}${n > 0 ? `, waiters:${n}` : ''}]>`;
   }
 }

@@ -32,6 +32,7 @@ import {
   describe,
   HandOff,
   isDead,
+  liveCount,
   RESOLVED_TRUE,
   signalOf,
   type WaitOptions,
@@ -176,9 +177,14 @@ export class Semaphore {
       }
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    if (this.#count.n === 0 && this.#granted === 0 && this.#value >= weight) {
-      this.#value -= weight;
-      return hold ? Promise.resolve(new Hold(this, weight)) : RESOLVED_TRUE;
+    if (this.#granted === 0 && this.#value >= weight) {
+      // Waiters queued while permits are free: heads that do not fit, or that can never
+      // take them (cancelled, or left by a run() that ended). Skip the latter first.
+      if (this.#count.n > 0) this.#wakeUp();
+      if (this.#count.n === 0 && this.#granted === 0 && this.#value >= weight) {
+        this.#value -= weight;
+        return hold ? Promise.resolve(new Hold(this, weight)) : RESOLVED_TRUE;
+      }
     }
     const labels = LABELS[this.#name];
     const fut = hold
@@ -295,7 +301,8 @@ export class Semaphore {
    * ```
    */
   locked(): boolean {
-    return this.#value < 1 || this.#count.n + this.#granted > 0;
+    if (this.#value < 1 || this.#granted > 0) return true;
+    return this.#count.n > 0 && liveCount(this.#waiters, this.#count) > 0;
   }
 
   /**
@@ -340,12 +347,14 @@ export class Semaphore {
    * ```
    */
   stats(): SemaphoreStats {
-    return Object.freeze({ value: this.#value, locked: this.locked(), waiting: this.#count.n });
+    const waiting = liveCount(this.#waiters, this.#count);
+    return Object.freeze({ value: this.#value, locked: this.locked(), waiting });
   }
 
   toString(): string {
     const state = this.locked() ? 'locked' : `unlocked, value:${this.#value}`;
-    const waiting = this.#count.n > 0 ? `, waiters:${this.#count.n}` : '';
+    const n = liveCount(this.#waiters, this.#count);
+    const waiting = n > 0 ? `, waiters:${n}` : '';
     return `<${this.#name} [${state}${waiting}]>`;
   }
 

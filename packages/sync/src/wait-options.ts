@@ -157,6 +157,20 @@ export function checkCount(
 }
 
 /**
+ * @internal How many of `count.n` waiters in `waiters` are still waiting: the count, less
+ * the dead ones not reached yet (a scan, only when there are waiters; for `stats()`).
+ */
+export function liveCount<W extends HandOff<unknown>>(waiters: Deque<W>, count: Count): number {
+  let n = count.n;
+  if (n === 0) return 0;
+  for (let i = 0; i < waiters.size; i++) {
+    const fut = waiters.at(i) as W;
+    if (!fut.done() && isDead(fut)) n--;
+  }
+  return n;
+}
+
+/**
  * @internal Drops cancelled and dead waiters from `waiters` once they outnumber the live
  * ones (more than 32 in all), counting the dead ones out.
  */

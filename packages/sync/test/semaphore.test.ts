@@ -684,6 +684,17 @@ describe('Semaphore: a wait left behind by a run() that ended', () => {
     sem.release();
     expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
   });
+
+  test('a dead waiter at the head does not block a new acquire() while permits are free', async () => {
+    const sem = new Semaphore(1);
+    // A weight of 2 waits (1 free); the race leaves it queued when the run ends.
+    await run(() => Promise.race([sem.acquire(2), sleep(5)]), { clock: new VirtualClock() });
+    expect(sem.locked()).toBe(false);
+    expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    const got = await run(() => waitFor(sem.acquire(), 100), { clock: new VirtualClock() });
+    expect(got).toBe(true);
+    expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+  });
 });
 
 describe('Semaphore: methods passed as callbacks', () => {
