@@ -13,7 +13,7 @@
  * starts the barrier afresh, as if they had been cancelled.
  */
 import { getLoop, type Loop } from '@aiots/loop';
-import { Condition } from './condition.ts';
+import { Condition, notifyWaiters } from './condition.ts';
 import { BrokenBarrierError } from './errors.ts';
 import { checkCount, signalOf, type WaitOptions } from './wait-options.ts';
 
@@ -153,7 +153,7 @@ export class Barrier {
     } else {
       this.#state = 'filling';
     }
-    this.#cond._notifyWaiters(Number.POSITIVE_INFINITY);
+    notifyWaiters(this.#cond, Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -171,7 +171,7 @@ export class Barrier {
    */
   abort(): void {
     this.#state = 'broken';
-    this.#cond._notifyWaiters(Number.POSITIVE_INFINITY);
+    notifyWaiters(this.#cond, Number.POSITIVE_INFINITY);
   }
 
   /** How many tasks must call `wait()` to pass. */

@@ -18,6 +18,12 @@ import { AbortWatch, describe, signalOf, Waiters, type WaitOptions } from './wai
 // One options object for every wait's Future: its label names it in formatTaskTree().
 const WAIT_LABEL = { label: 'Condition.wait' };
 
+/**
+ * @internal Wakes up to `n` waiters of `cond` without checking its lock: Barrier's reset()
+ * and abort(), which are synchronous. Not a member, so it stays out of the public types.
+ */
+export let notifyWaiters: (cond: Condition, n: number) => void;
+
 /** What `Condition.stats()` returns. */
 export interface ConditionStats {
   /** True while the underlying lock is held. */
@@ -207,7 +213,7 @@ export class Condition {
     }
     if (failed) {
       // The error may have come after we were notified: pass the notification on (gh-112202).
-      this._notifyWaiters(1);
+      this.#notifyWaiters(1);
       throw error;
     }
     return true;
@@ -274,7 +280,7 @@ export class Condition {
         'Condition.notify() expected the lock to be held, but it is not acquired (cannot notify on un-acquired lock)',
       );
     }
-    this._notifyWaiters(n);
+    this.#notifyWaiters(n);
   }
 
   /**
@@ -295,8 +301,12 @@ export class Condition {
     this.notify(Number.POSITIVE_INFINITY);
   }
 
-  /** @internal Wakes up to `n` waiters without checking the lock (Barrier's reset/abort). */
-  _notifyWaiters(n: number): void {
+  static {
+    notifyWaiters = (cond, n) => cond.#notifyWaiters(n);
+  }
+
+  /** Wakes up to `n` waiters without checking the lock. */
+  #notifyWaiters(n: number): void {
     const w = this.#waiters;
     for (let woken = 0; woken < n && w.size > 0; woken++) {
       const fut = w.next();
