@@ -19,7 +19,7 @@ import { AbortWatch, describe, signalOf, Waiters, type WaitOptions } from './wai
 const WAIT_LABEL = { label: 'Condition.wait' };
 
 /**
- * @internal Wakes up to `n` waiters of `cond` without checking its lock: Barrier's reset()
+ * Package-internal: Wakes up to `n` waiters of `cond` without checking its lock: Barrier's reset()
  * and abort(), which are synchronous. Not a member, so it stays out of the public types.
  */
 export let notifyWaiters: (cond: Condition, n: number) => void;

@@ -20,23 +20,23 @@ import { Deque, describe, HandOffFuture, signalOf, type WaitOptions } from '@aio
 
 export { describe, signalOf, type WaitOptions };
 
-/** @internal The settled promise the fast paths return: no allocation per call. */
+/** Package-internal: The settled promise the fast paths return: no allocation per call. */
 export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
-/** @internal */
+/** Package-internal: */
 export const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
-/** @internal How many waiters of one kind are queued and still waiting. */
+/** Package-internal: How many waiters of one kind are queued and still waiting. */
 export class Count {
   n = 0;
 }
 
-/** @internal True when `fut` can never resume: its loop is closed. */
+/** Package-internal: True when `fut` can never resume: its loop is closed. */
 export function isDead(fut: Future<unknown>): boolean {
   return fut.getLoop().isClosed();
 }
 
 /**
- * @internal `AbortWatch` of `@aiots/loop/lowlevel` (an abort while `fut` is pending cancels
+ * Package-internal: `AbortWatch` of `@aiots/loop/lowlevel` (an abort while `fut` is pending cancels
  * it, and records that the abort ended the wait), except that a Future whose loop is closed
  * is left alone: a wait abandoned by a `run()` that ended keeps its listener on a signal
  * that may abort much later (`AbortSignal.timeout()`, an app-wide controller), and cancelling
@@ -74,7 +74,7 @@ export class AbortWatch {
 }
 
 /**
- * @internal A waiter's Future that tells its primitive, once, whether the waiter took what
+ * Package-internal: A waiter's Future that tells its primitive, once, whether the waiter took what
  * it was handed (see `HandOffFuture`): `acquire()` returns it as is, with no `async`
  * wrapper around `await fut` to do the bookkeeping after the wait. What it is handed is
  * `value` (`true` for `acquire()`, the disposable for `hold()`), so whatever the waiter's
@@ -121,7 +121,7 @@ export class HandOff<T> extends HandOffFuture<T> {
 }
 
 /**
- * @internal Takes the oldest waiter still waiting off `waiters` and counts it out (the
+ * Package-internal: Takes the oldest waiter still waiting off `waiters` and counts it out (the
  * caller then hands it something); drops cancelled waiters (already counted out) and dead
  * ones on the way.
  */
@@ -136,7 +136,7 @@ export function nextLive<W extends HandOff<unknown>>(waiters: Deque<W>): W | und
 }
 
 /**
- * @internal Validates a weight or count: an integer from 1 up to `max`. As Node's own
+ * Package-internal: Validates a weight or count: an integer from 1 up to `max`. As Node's own
  * validators do, a value that is not a number is a `TypeError`; a number that is not an
  * integer in range (1.5, NaN, Infinity, 0) is a `RangeError`.
  */
@@ -157,7 +157,7 @@ export function checkCount(
 }
 
 /**
- * @internal How many of `count.n` waiters in `waiters` are still waiting: the count, less
+ * Package-internal: How many of `count.n` waiters in `waiters` are still waiting: the count, less
  * the dead ones not reached yet (a scan, only when there are waiters; for `stats()`).
  */
 export function liveCount<W extends HandOff<unknown>>(waiters: Deque<W>, count: Count): number {
@@ -171,7 +171,7 @@ export function liveCount<W extends HandOff<unknown>>(waiters: Deque<W>, count: 
 }
 
 /**
- * @internal Drops cancelled and dead waiters from `waiters` once they outnumber the live
+ * Package-internal: Drops cancelled and dead waiters from `waiters` once they outnumber the live
  * ones (more than 32 in all), counting the dead ones out.
  */
 export function compact<W extends HandOff<unknown>>(waiters: Deque<W>, count: Count): void {
@@ -185,7 +185,7 @@ export function compact<W extends HandOff<unknown>>(waiters: Deque<W>, count: Co
 }
 
 /**
- * @internal The FIFO of plain waiter Futures of a Queue (getters, putters) or a Condition.
+ * Package-internal: The FIFO of plain waiter Futures of a Queue (getters, putters) or a Condition.
  * Cancelled waiters are not searched for and removed (O(n)): they stay until `next()` skips
  * them, or until they outnumber the live ones and the ring is compacted. `live()` counts the
  * waiters still waiting by a scan, for `stats()`.

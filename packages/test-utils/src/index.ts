@@ -24,3 +24,9 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export {
+  type ApiSurface,
+  exportSurfaceTests,
+  leakedInternals,
+  publicSurface,
+} from './surface.ts';
