@@ -94,7 +94,9 @@ export class AbortWatch {
 
   /** @internal The `abort` listener. */
   handleEvent(): void {
-    if (!this.#fut.done()) {
+    // A Future of a loop that has closed (a wait left behind by a run() that ended) cannot
+    // be cancelled any more; the abort has nothing left to stop.
+    if (!this.#fut.done() && !this.#fut.getLoop().isClosed()) {
       this.aborted = true;
       this.#fut.cancel();
     }
