@@ -7,7 +7,7 @@
  * trip is one write, one 'data' callback on the server, one write back, one 'data'
  * callback on the client, and (except for raw callbacks) one wakeup of the waiting code.
  */
-import { createServer, type Server, type Socket, connect } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { type Future, getRunningLoop, run } from '@aiots/loop';
 import { compare } from './harness.ts';
 
