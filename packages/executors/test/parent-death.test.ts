@@ -46,6 +46,8 @@ const leftovers: number[] = [];
 afterEach(() => {
   // A failed test must not leave spinning processes behind.
   for (const pid of leftovers.splice(0)) {
+    // Never 0 or negative: process.kill(0) would kill this test's own process group.
+    if (!Number.isInteger(pid) || pid <= 0) continue;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
@@ -101,6 +103,7 @@ function startParent(mode: string): Parent {
 
 async function readyPids(p: Parent): Promise<number[]> {
   const pids = (await p.line('ready ')).split(' ').slice(1).map(Number);
+  for (const pid of pids) expect(Number.isInteger(pid) && pid > 0, `pid ${pid}`).toBe(true);
   leftovers.push(...pids);
   for (const pid of pids) expect(gone(pid)).toBe(false);
   return pids;
