@@ -24,6 +24,7 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export { type LayeringOptions, layeringTests } from './layering.ts';
 export {
   type ApiSurface,
   exportSurfaceTests,
