@@ -27,5 +27,8 @@ export function aiotsTsup(extraEntries: readonly string[] = []): Options {
     // Entries share one copy of each module (a chunk), so `instanceof Task` holds across
     // `@aiots/x` and `@aiots/x/testing`.
     splitting: true,
+    // Class names survive bundling (esbuild renames `class Future` to `_Future` when the
+    // class refers to itself), so `toString()` and `constructor.name` read as in the source.
+    keepNames: true,
   };
 }

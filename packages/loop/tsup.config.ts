@@ -1,3 +1,3 @@
 import { aiotsTsup } from '../../tsup.config.base.ts';
 
-export default aiotsTsup(['src/testing.ts']);
+export default aiotsTsup(['src/testing.ts', 'src/lowlevel.ts']);

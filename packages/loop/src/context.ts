@@ -8,7 +8,12 @@
  * registered in an earlier turn and nothing has resumed it in this turn, a new await in its
  * context comes from a callback, and is tied weakly (see `Task._tie`).
  */
+// Node's own timers, not the globals: test frameworks' fake timers (`vi.useFakeTimers()`)
+// replace the globals, and the loop must keep running on real ones (fake time is what
+// `VirtualClock` is for). The same goes for every module of the loop.
+
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setImmediate, setTimeout } from 'node:timers';
 import type { Task } from './task.ts';
 
 /** @internal The current task rides here. */

@@ -5,7 +5,19 @@
  */
 
 const brand = Symbol.for('aiots.error');
-const kind = Symbol.for('aiots.error.kind');
+/**
+ * The key under which an `@aiots/*` error class declares its kind (`Symbol.for`, so it is
+ * shared by every copy of every package). See `isErrorKind`.
+ *
+ * @example
+ * ```ts
+ * import { CancelledError } from '@aiots/loop';
+ * import { errorKind } from '@aiots/loop/lowlevel';
+ * console.log(new CancelledError()[errorKind]); // CancelledError
+ * ```
+ */
+export const errorKind: unique symbol = Symbol.for('aiots.error.kind');
+const kind = errorKind;
 
 /**
  * Base class of every error thrown by an `@aiots/*` package.
@@ -28,9 +40,7 @@ export class AiotsError extends Error {
   }
 }
 
-function isKind(e: unknown, name: string): boolean {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kind] === name;
-}
+const isKind = isErrorKind;
 
 /**
  * Thrown into a task at the await it is suspended on when the task is cancelled, and by
@@ -128,7 +138,19 @@ export class TaskGroupError extends AggregateError {
   }
 }
 
-/** @internal A description of a value for error messages: its type and a short rendering. */
+/**
+ * A short description of a value for error messages: its type and a rendering cut to 40
+ * characters (`string "abc"`, `number NaN`, `an array of length 3`, `an instance of Map`).
+ * Every `@aiots/*` package words its `TypeError`/`RangeError` messages with it.
+ *
+ * @param value Anything.
+ * @returns The description.
+ * @example
+ * ```ts
+ * import { describe } from '@aiots/loop/lowlevel';
+ * console.log(describe('x'.repeat(50)).length, describe([1, 2]), describe(null)); // 49 an array of length 2 null
+ * ```
+ */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
@@ -138,6 +160,31 @@ export function describe(value: unknown): string {
     return `${typeof value} ${String(value)}`;
   }
   if (typeof value === 'symbol') return value.toString();
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
   const ctor = (value as object).constructor;
   return ctor?.name ? `an instance of ${ctor.name}` : 'an object';
+}
+
+/**
+ * The brand check behind every `XError.is(e)` of the `@aiots/*` packages: true when `e` was
+ * made by any copy of any `@aiots/*` package as an error of kind `kind` (the class sets
+ * `readonly [errorKind] = 'Kind'`). Unlike `instanceof`, it holds across two installed
+ * copies of a package.
+ *
+ * @param e Anything.
+ * @param kind The kind a class declares under `errorKind`, usually its name.
+ * @returns Whether `e` is of that kind.
+ * @example
+ * ```ts
+ * import { AiotsError } from '@aiots/loop';
+ * import { errorKind, isErrorKind } from '@aiots/loop/lowlevel';
+ * class WidgetError extends AiotsError {
+ *   readonly [errorKind] = 'WidgetError';
+ *   static override is(e: unknown): e is WidgetError { return isErrorKind(e, 'WidgetError'); }
+ * }
+ * console.log(WidgetError.is(new WidgetError('x')), isErrorKind(new Error('x'), 'WidgetError')); // true false
+ * ```
+ */
+export function isErrorKind(e: unknown, kind: string): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[errorKind] === kind;
 }

@@ -81,6 +81,10 @@ function fireWaiter(w: Waiter): void {
   } else {
     const onR = w.onR;
     if (typeof onR !== 'function') {
+      // Passed down the chain (`t.then(f)` with no rejection handler): the Future `then`
+      // returned now carries the error, and whoever handles that one has retrieved it, as
+      // with native promises. Only the end of the chain can be reported as never retrieved.
+      if (state === REJECTED) fut._markRetrieved();
       child._reject(value);
       return;
     }
@@ -93,6 +97,17 @@ function fireWaiter(w: Waiter): void {
     }
     child._adopt(r);
   }
+}
+
+/**
+ * @internal Delivers `CancelledError` to the task waiting through `w` now, instead of when
+ * `w.fut` settles (the awaited task awaits the waiter's task in turn: a cycle). The caller
+ * has unlinked `w` from its task.
+ */
+export function cancelTieNow(w: Waiter): void {
+  w.fut._removeEntry(w);
+  w._flags |= FORCE_CANCEL;
+  w.fut._loop._schedule(fireWaiter, w);
 }
 
 /** Tells a Future with a hand-off hook, once, whether its result was taken. */
@@ -152,7 +167,8 @@ function rejectSelfAwait(w: Waiter): void {
 
 // Bits of `Future._flags`. 1: the exception was retrieved. 2: `_value` holds a cancel
 // message, not yet the CancelledError made from it. 8: CANCEL_LAST (task.ts). 16: the
-// Future is in the loop's never-retrieved registry. 32, 64: Waiter bits below.
+// Future is in the loop's never-retrieved registry. 32, 64: Waiter bits below. 128-1024:
+// hand-off bits below. 2048: CANCEL_SENT (a Waiter), 4096: DEFERRED (a Task), in task.ts.
 const RETRIEVED = 1;
 /** The Future is in the loop's never-retrieved registry. */
 const TRACKED = 16;

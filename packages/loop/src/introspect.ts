@@ -25,7 +25,8 @@ export function formatTaskTree(loop?: Loop): string {
     const live = new Set(tasks);
     const children = new Map<Task<unknown> | undefined, Task<unknown>[]>();
     for (const t of tasks) {
-      const p = t._parent !== undefined && live.has(t._parent) ? t._parent : undefined;
+      const parent = t.getParent();
+      const p = parent !== undefined && live.has(parent) ? parent : undefined;
       const list = children.get(p);
       if (list === undefined) children.set(p, [t]);
       else list.push(t);

@@ -10,7 +10,9 @@
  * macrotask; after `YIELD_EVERY_MS` of back-to-back batches the next one goes through
  * `setImmediate`, so a task spinning on `sleep(0)` cannot starve Node's I/O.
  */
+
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { type Clock, RealClock } from './clock.ts';
 import { inRoot, taskStorage } from './context.ts';
 import { describe, InvalidStateError } from './errors.ts';
@@ -145,11 +147,20 @@ export class TimerHandle extends Handle {
     return this._when;
   }
 
+  /** @internal False once the handle left the loop's timer queue (it ran, or was dropped). */
+  _queued = true;
+
   override cancel(): void {
     if (!this._cancelled) {
       this._cancelled = true;
-      this._loop._timerCancelled();
+      // A handle that already ran is not in the queue any more: it must not count there.
+      if (this._queued) this._loop._timerCancelled();
     }
+  }
+
+  override toString(): string {
+    const name = this._cb.name || 'anonymous';
+    return `<TimerHandle when=${Math.round(this._when * 1000) / 1000} ${name}${this._cancelled ? ' cancelled' : ''}>`;
   }
 }
 
@@ -200,6 +211,8 @@ export function endChunkAfterCallback(): void {
 }
 
 const liveLoops = new Set<WeakRef<Loop>>();
+// A loop dropped without being closed leaves the set when it is collected.
+const loopGone = new FinalizationRegistry<WeakRef<Loop>>((ref) => liveLoops.delete(ref));
 
 /** Options of `new Loop()`. */
 export interface LoopOptions {
@@ -257,6 +270,8 @@ export class Loop {
   #nodeTimerWhen = Number.POSITIVE_INFINITY;
   #idlePending = false;
   #closed = false;
+  /** This loop's entry in `liveLoops`, removed when it closes. */
+  readonly #ref: WeakRef<Loop>;
   #exceptionHandler: ExceptionHandler | null = null;
   #taskFactory: TaskFactory | null = null;
   #defaultExecutor: Executor | undefined;
@@ -266,7 +281,9 @@ export class Loop {
     this.clock = opts.clock ?? new RealClock();
     this._coarseNow = this.clock.now();
     this.debug = opts.debug ?? process.env.AIOTS_DEBUG === '1';
-    liveLoops.add(new WeakRef(this));
+    this.#ref = new WeakRef(this);
+    liveLoops.add(this.#ref);
+    loopGone.register(this, this.#ref, this.#ref);
   }
 
   /** Monotonic time of this loop's clock, in milliseconds. */
@@ -466,6 +483,8 @@ export class Loop {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    liveLoops.delete(this.#ref);
+    loopGone.unregister(this.#ref);
     for (const rec of this._unretrieved) reportUnretrieved(rec, rec.ref.deref());
     this._unretrieved.clear();
     if (this.#nodeTimer !== undefined) clearTimeout(this.#nodeTimer);
@@ -505,8 +524,22 @@ export class Loop {
   _timerCancelled(): void {
     this.#cancelledTimers++;
     const n = this.#timers.size;
-    if (n > 100 && this.#cancelledTimers * 2 > n) {
-      this.#timers.filter((h) => !h._cancelled);
+    if (this.#cancelledTimers === n) {
+      // Every queued timer is cancelled: drop them and disarm the Node timer, which would
+      // otherwise keep the process alive until the old deadline.
+      for (const h of this.#timers.items) h._queued = false;
+      this.#timers.clear();
+      this.#cancelledTimers = 0;
+      if (this.#nodeTimer !== undefined) {
+        clearTimeout(this.#nodeTimer);
+        this.#nodeTimer = undefined;
+        this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+      }
+    } else if (n > 100 && this.#cancelledTimers * 2 > n) {
+      this.#timers.filter((h) => {
+        if (h._cancelled) h._queued = false;
+        return !h._cancelled;
+      });
       this.#cancelledTimers = 0;
     }
   }
@@ -688,6 +721,7 @@ export class Loop {
       const top = heap.peek();
       if (top === undefined || top._when > now) break;
       heap.pop();
+      top._queued = false;
       if (top._cancelled) {
         this.#cancelledTimers--;
         continue;
@@ -705,6 +739,7 @@ export class Loop {
     let top = heap.peek();
     while (top?._cancelled) {
       heap.pop();
+      top._queued = false;
       this.#cancelledTimers--;
       top = heap.peek();
     }
@@ -762,6 +797,7 @@ export class Loop {
     let top = this.#timers.peek();
     while (top?._cancelled) {
       this.#timers.pop();
+      top._queued = false;
       this.#cancelledTimers--;
       top = this.#timers.peek();
     }
@@ -817,9 +853,29 @@ const finalizer = new FinalizationRegistry<UnretrievedRecord>((rec) => {
   reportUnretrieved(rec, undefined);
 });
 
+let exitHook = false;
+
+/**
+ * At process exit, failures nobody retrieved on loops that were never closed (the default
+ * loop never is) are reported: a fire-and-forget task that failed outside `run()` is not
+ * lost just because no garbage collection came. Reported, not thrown: the exit code stays.
+ */
+function reportAtExit(): void {
+  for (const ref of liveLoops) {
+    const loop = ref.deref();
+    if (loop === undefined || loop.isClosed()) continue;
+    for (const rec of loop._unretrieved) reportUnretrieved(rec, rec.ref.deref());
+    loop._unretrieved.clear();
+  }
+}
+
 /** @internal Called when a future fails and nobody has asked for its exception yet. */
 export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): void {
   const loop = fut._loop;
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', reportAtExit);
+  }
   const rec: UnretrievedRecord = {
     loop,
     exception,

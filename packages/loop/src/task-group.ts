@@ -9,7 +9,7 @@
 import { CancelledError, describe, InvalidStateError, TaskGroupError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
 import type { Loop } from './loop.ts';
-import { createTask, currentTask, type Task, type TaskOptions } from './task.ts';
+import { createTask, currentStepTask, type Task, type TaskOptions } from './task.ts';
 
 const DEFER: TaskOptions = { _defer: true };
 
@@ -81,7 +81,7 @@ export class TaskGroup {
   createTask<T>(fn: () => Promise<T>, opts?: Omit<TaskOptions, '_defer'>): Task<T> {
     if (!this.#entered) {
       // `await using tg = new TaskGroup()`: the group is entered by its first child.
-      const parent = currentTask();
+      const parent = currentStepTask();
       if (parent === undefined) {
         throw new InvalidStateError(
           'TaskGroup cannot determine the parent task: use it inside a task',
@@ -216,38 +216,40 @@ export class TaskGroup {
   #abort(): void {
     this.#aborting = true;
     for (const t of this.#children) if (t._state === PENDING) t.cancel();
-    // Queued children are cancelled before they start: start them so they settle.
+    // Queued children are cancelled before they start: cancelling one schedules its start,
+    // which settles it without running its body.
     const q = this.#queue;
-    for (let i = this.#queueHead; i < q.length; i++) {
-      const t = q[i] as Task<unknown>;
-      t.cancel();
-      t._startSoon();
-    }
+    for (let i = this.#queueHead; i < q.length; i++) (q[i] as Task<unknown>).cancel();
     this.#queue = [];
     this.#queueHead = 0;
   }
 
   readonly #onTaskDone = (task: Task<unknown>): void => {
     this.#pending--;
-    this.#running--;
     const onCompleted = this.#onCompleted;
     if (onCompleted !== undefined && this.#pending === 0 && onCompleted._state === PENDING) {
       onCompleted._resolve(true);
     }
     if (task._state === REJECTED) this.#childFailed(task);
+    // A queued child cancelled before it got a slot (it stays in the queue, skipped below)
+    // frees no slot.
+    if (task._deferred) return;
+    this.#running--;
     // With a limit: start the next queued child here, in this loop callback (the finished
     // child's done callback), rather than a batch later. After a failure #abort() has
     // emptied the queue, so a queued child never runs its body then.
-    if (this.#queueHead < this.#queue.length) {
+    while (this.#queueHead < this.#queue.length) {
       const next = this.#queue[this.#queueHead] as Task<unknown>;
       this.#queue[this.#queueHead++] = undefined as never;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#queueHead);
         this.#queueHead = 0;
       }
+      if (next._state !== PENDING) continue;
       this.#running++;
       this.#started(next);
       next._startNow();
+      break;
     }
   };
 
@@ -301,7 +303,7 @@ export async function taskGroup<T>(
     );
   }
   const tg = new TaskGroup(opts);
-  const parent = currentTask();
+  const parent = currentStepTask();
   if (parent === undefined)
     return await createTask(() => taskGroup(body, opts), { name: 'taskGroup' });
   tg._enter(parent);

@@ -16,11 +16,14 @@
  * task shows no sign of having received it (still pending, no new hard tie one turn later),
  * the cancel is re-armed: weak ties are cancelled, else the next cancellation point throws.
  */
+
 import { AsyncResource } from 'node:async_hooks';
+import { setImmediate } from 'node:timers';
 import { currentEpoch, taskStorage } from './context.ts';
 import { CancelledError, InvalidStateError } from './errors.ts';
 import {
   CANCELLED,
+  cancelTieNow,
   FORCE_CANCEL,
   Future,
   isThenable,
@@ -43,6 +46,22 @@ export interface TaskOptions {
 
 let nextTaskId = 0;
 
+/** Cancel propagation (see `Task.cancel`): nesting depth, the wave's tasks, the queue. */
+let cancelDepth = 0;
+let cancelRoot: Task<unknown> | undefined;
+let cancelWave: Set<Task<unknown>> | undefined;
+const cancelQueue: unknown[] = [];
+const MAX_CANCEL_DEPTH = 64;
+/** The tasks whose `_requestCancel` is running, outermost first (cycle detection). */
+const cancelPath: Task<unknown>[] = [];
+/** Set by a nested `cancel()` that found its task on `cancelPath`. */
+let cycleHit = false;
+
+/** @internal `Future._flags` bit of a Waiter: this task's cancel was sent to its awaitable. */
+const CANCEL_SENT = 2048;
+/** @internal `Future._flags` bit of a Task: created with `_defer` and not started by its owner. */
+const DEFERRED = 4096;
+
 /**
  * @internal A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
  * of the awaiting task reaches it only when no other awaitable of the task accepted it.
@@ -52,6 +71,8 @@ export const CANCEL_LAST = 8;
 /** The rarely used state of a Task (see `Task._x`). */
 interface TaskExtras {
   cancelMsg: unknown;
+  /** Ties a cancel was sent to, when more than one, until each has delivered. */
+  sentTo: number;
   inFlight: boolean;
   weakHead: Waiter | undefined;
   ac: AbortController | undefined;
@@ -79,7 +100,11 @@ export class Task<T> extends Future<T> {
   /** @internal */ _fn: (() => Promise<T>) | undefined;
   /** @internal The name, or until one is asked for, the number in `Task-<n>`. */
   _name: string | number;
-  /** @internal */ readonly _parent: Task<unknown> | undefined;
+  /**
+   * @internal The creating task, held weakly: a task must not keep a chain of finished
+   * ancestors alive (each task starting its successor would hold every one of them).
+   */
+  readonly _parentRef: WeakRef<Task<unknown>> | undefined;
   /** @internal Loop time (whole ms) at creation. */
   readonly _createdMs: number;
   /** @internal */ _nCancels = 0;
@@ -133,6 +158,7 @@ export class Task<T> extends Future<T> {
     if (x === undefined) {
       x = this._x = {
         cancelMsg: undefined,
+        sentTo: 0,
         inFlight: false,
         weakHead: undefined,
         ac: undefined,
@@ -149,7 +175,8 @@ export class Task<T> extends Future<T> {
     this._fn = fn;
     this._name = opts?.name ?? ++nextTaskId;
     const parent = taskStorage.getStore();
-    this._parent = parent !== undefined && parent._state === PENDING ? parent : undefined;
+    this._parentRef =
+      parent !== undefined && parent._state === PENDING ? new WeakRef(parent) : undefined;
     this._createdMs = Math.trunc(l._coarseNow);
     // Only a reference to the creator's context (async_hooks users see an 'aiots.Task'
     // resource, destroyed when collected, as Node's own resources are).
@@ -165,11 +192,18 @@ export class Task<T> extends Future<T> {
     l._taskCount++;
     if (opts?.eager) startTask(this as Task<unknown>);
     else if (!opts?._defer) l._schedule(startTask, this);
+    else this._flags |= DEFERRED;
   }
 
   /** @internal Schedules the start of a task created with `_defer`. */
   _startSoon(): void {
+    this._flags &= ~DEFERRED;
     this._loop._schedule(startTask, this);
+  }
+
+  /** @internal True for a `_defer` task its owner has not started (it may be cancelled). */
+  get _deferred(): boolean {
+    return (this._flags & DEFERRED) !== 0;
   }
 
   /**
@@ -177,6 +211,7 @@ export class Task<T> extends Future<T> {
    * runs as part of that callback, as if it had been scheduled just before it.
    */
   _startNow(): void {
+    this._flags &= ~DEFERRED;
     startTask(this as Task<unknown>);
   }
 
@@ -195,9 +230,13 @@ export class Task<T> extends Future<T> {
     this._name = String(name);
   }
 
-  /** The task that was current when this one was created, if any and still running then. */
+  /**
+   * The task that was current when this one was created, if any and still running then. It
+   * is held weakly: once that task has finished and nothing else holds it, this returns
+   * `undefined`.
+   */
   getParent(): Task<unknown> | undefined {
-    return this._parent;
+    return this._parentRef?.deref();
   }
 
   /** How many cancel requests are pending (`cancel()` calls not matched by `uncancel()`). */
@@ -240,12 +279,75 @@ export class Task<T> extends Future<T> {
 
   /**
    * Requests cancellation: the task gets `CancelledError(msg)` at the awaitable it is
-   * suspended on (or at its next cancellation point), and `signal` aborts now.
+   * suspended on (or at its next cancellation point), and `signal` aborts now. A task that
+   * has not started yet (including a task-group child still waiting for a slot) is done on
+   * the next loop callback, without running its body.
+   *
+   * The cancel propagates to what the task awaits, and from there on (a task awaiting a
+   * task awaiting a task...) without recursion, so chains of any length and tasks awaiting
+   * each other in a cycle are cancelled once each.
    * @returns true while the task is pending (on every call), false once it is done.
    */
   override cancel(msg?: unknown): boolean {
     this._markRetrieved();
     if (this._state !== PENDING) return false;
+    if (cancelDepth > 0) {
+      // Reached from another task's cancel: once per task in this wave, and past a depth,
+      // queued instead of recursing.
+      const self = this as Task<unknown>;
+      if (cancelWave === undefined) cancelWave = new Set([cancelRoot as Task<unknown>]);
+      const wave = cancelWave;
+      if (wave.has(self)) {
+        // Being cancelled further up this very propagation: the tasks await each other in
+        // a cycle, and the awaiter must get its CancelledError itself (see _requestCancel).
+        // Otherwise (two awaiters of one task) the task's own ending reaches both.
+        if (cancelPath.includes(self)) cycleHit = true;
+        return true;
+      }
+      wave.add(self);
+      if (cancelDepth >= MAX_CANCEL_DEPTH) {
+        cancelQueue.push(self, msg);
+        return true;
+      }
+      cancelDepth++;
+      cancelPath.push(self);
+      try {
+        this._requestCancel(msg);
+      } finally {
+        cancelPath.pop();
+        cancelDepth--;
+      }
+      return true;
+    }
+    cancelRoot = this as Task<unknown>;
+    cancelDepth = 1;
+    cancelPath.push(this as Task<unknown>);
+    try {
+      this._requestCancel(msg);
+      // Tasks queued below the depth limit, each with its own propagation (which may queue
+      // more): the order differs from the recursive one only for such deep chains.
+      for (let i = 0; i < cancelQueue.length; i += 2) {
+        const t = cancelQueue[i] as Task<unknown>;
+        const m = cancelQueue[i + 1];
+        cancelQueue[i] = cancelQueue[i + 1] = undefined;
+        if (t._state !== PENDING) continue;
+        cancelPath.length = 0;
+        cancelPath.push(t);
+        t._requestCancel(m);
+      }
+    } finally {
+      cancelPath.length = 0;
+      cycleHit = false;
+      cancelQueue.length = 0;
+      cancelDepth = 0;
+      cancelWave = undefined;
+      cancelRoot = undefined;
+    }
+    return true;
+  }
+
+  /** @internal One task's part of a cancel: count it, abort the signal, cancel the ties. */
+  _requestCancel(msg: unknown): void {
     this._nCancels++;
     this._cancelMsg = msg;
     const ac = this._ac;
@@ -253,16 +355,43 @@ export class Task<T> extends Future<T> {
       ac.abort(new CancelledError(cancelMessage(msg)));
     }
     if (this._hardHead !== undefined) {
-      let accepted = false;
+      let accepted = 0;
       let last = false;
+      let cycle: Waiter[] | undefined;
       // Cancelling schedules deliveries but never unlinks synchronously, so walking is safe.
       for (let w: Waiter | undefined = this._hardHead; w !== undefined; w = w.tnext) {
         if (w.fut._flags & CANCEL_LAST) last = true;
-        else if (w.fut.cancel(msg)) accepted = true;
+        else if (w.fut.cancel(msg)) {
+          if (cycleHit) {
+            // The awaited task awaits this one (a cycle): neither would ever finish, so this
+            // await gets its CancelledError now.
+            cycleHit = false;
+            if (cycle === undefined) cycle = [w];
+            else cycle.push(w);
+            continue;
+          }
+          accepted++;
+          w._flags |= CANCEL_SENT;
+        }
       }
-      if (accepted) {
+      if (cycle !== undefined) {
+        for (const w of cycle) {
+          this._unlink(w);
+          cancelTieNow(w);
+        }
+        if (accepted === 0) {
+          this._mustCancel = true;
+          return;
+        }
+      }
+      if (accepted > 0) {
         this._inFlight = true;
-        return true;
+        // Suspended on several aiots awaitables at once: the task awaits a combinator over
+        // them (Promise.all, allSettled, race, any). When all of them have settled, the
+        // cancel is re-armed, as asyncio raises CancelledError in a task whose gather was
+        // cancelled (bpo-32684): allSettled would otherwise swallow it.
+        if (accepted > 1) this._extras().sentTo = accepted;
+        return;
       }
       // Only waitFor()'s view of a promise took nothing yet: the promise may run inline in
       // this task and tie its own await later in this turn (an await is registered a few
@@ -271,7 +400,9 @@ export class Task<T> extends Future<T> {
       if (last) setImmediate(cancelLast, this);
     }
     this._mustCancel = true;
-    return true;
+    // A task that has not started is settled by its start; a task-group child still waiting
+    // for a slot has no start scheduled, so schedule it now.
+    if (this._flags & DEFERRED) this._loop._schedule(startTask, this);
   }
 
   /** Tasks are completed by their function. @throws InvalidStateError always. */
@@ -384,9 +515,21 @@ export class Task<T> extends Future<T> {
       err = new CancelledError(cancelMessage(this._cancelMsg));
       cancelled = true;
     }
+    if (flags & CANCEL_SENT) {
+      const x = this._x as TaskExtras;
+      if (x.sentTo > 0 && --x.sentTo === 0 && this._nCancels > 0) this._mustCancel = true;
+    }
     if (this._inFlight) {
       this._inFlight = false;
       if (cancelled) setImmediate(checkAbsorbed, this, this._tieSeq);
+      else if (this._nCancels > 0 && !(w.fut instanceof Task)) {
+        // A Future that accepted the cancel and settles only when its operation stops (an
+        // executor job, a bridged foreign call) delivered a result after all: the result is
+        // not dropped, and the cancel stays pending for the next cancellation point. (A Task
+        // that swallowed the cancel and returned is asyncio's case: the cancel is spent.)
+        if (this._hardHead !== undefined) this._inFlight = true;
+        else this._mustCancel = true;
+      }
     }
     return err;
   }
@@ -408,6 +551,14 @@ export class Task<T> extends Future<T> {
     if (this._state !== PENDING) return;
     if (CancelledError.is(exception)) {
       this._settleCancelled(exception);
+      return;
+    }
+    const cause = abortCause(exception);
+    if (cause !== undefined && this._nCancels > 0) {
+      // A Node API handed `task.signal` (timers/promises, events.once, fs, streams) rejects
+      // with an AbortError whose cause is the CancelledError the cancel aborted it with: the
+      // task ends cancelled, as it would at an aiots await, not failed.
+      this._settleCancelled(cause);
       return;
     }
     this._release();
@@ -446,6 +597,13 @@ export class Task<T> extends Future<T> {
 }
 
 _setTaskCtor(Task as never);
+
+/** The CancelledError behind an `AbortError` raised by an aborted `task.signal`, if any. */
+function abortCause(e: unknown): CancelledError | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const err = e as { name?: unknown; cause?: unknown };
+  return err.name === 'AbortError' && CancelledError.is(err.cause) ? err.cause : undefined;
+}
 
 /**
  * A cancel reached only waitFor()'s view of a promise (`CANCEL_LAST`) and, one turn later,
@@ -502,12 +660,16 @@ function checkAbsorbed(task: Task<unknown>, seq: number): void {
 }
 
 function startTask(task: Task<unknown>): void {
-  if (task._state !== PENDING) return;
+  // Already started: a queued group child can be started by its group and by a cancel.
+  if (task._state !== PENDING || task._ctx === undefined) return;
   if (task._mustCancel) {
     task._mustCancel = false;
     task._settleCancelled(new CancelledError(cancelMessage(task._cancelMsg)));
     return;
   }
+  // Scheduled by a cancel that was withdrawn (`uncancel()`) before this ran: the task is
+  // still queued with its owner (a task group with a limit), which starts it in its slot.
+  if (task._flags & DEFERRED) return;
   task._engaged = currentEpoch();
   const ctx = task._ctx as AsyncResource;
   task._ctx = undefined;
@@ -587,6 +749,39 @@ export function describeAwaitable(fut: Future<unknown>): string {
  */
 export function createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
   return getLoop().createTask(fn, opts);
+}
+
+/**
+ * The task whose step is running now, or `undefined`: outside any task, and also inside a
+ * timer or listener callback that a task registered (Node runs such a callback in the
+ * task's AsyncLocalStorage context, so `currentTask()` names the task there). A step is
+ * the task's own code, run because the loop resumed it; code that must act for the task
+ * (adopt it as a parent, cancel it on a deadline, tie a wait to it) asks this, so that a
+ * callback never captures the cancellation of the task that happened to register it.
+ *
+ * The test is the one every await uses to decide whether it belongs to the task: the task
+ * is not suspended on an aiots awaitable, or was resumed by the loop in this macrotask
+ * turn. A callback that runs while the task is suspended on a foreign promise only is
+ * indistinguishable from the task's own code, and counts as a step.
+ *
+ * @returns The task, or `undefined`.
+ * @example
+ * ```ts
+ * import { createTask, currentTask, sleep } from '@aiots/loop';
+ * import { currentStepTask } from '@aiots/loop/lowlevel';
+ * const t = createTask(async () => {
+ *   let inCallback: unknown[] = [];
+ *   setTimeout(() => (inCallback = [currentTask()?.getName(), currentStepTask()]), 1);
+ *   await sleep(20);
+ *   return [currentStepTask()?.getName(), ...inCallback];
+ * }, { name: 'A' });
+ * console.log(await t); // [ 'A', 'A', undefined ]
+ * ```
+ */
+export function currentStepTask(): Task<unknown> | undefined {
+  const t = taskStorage.getStore();
+  if (t === undefined || t._state !== PENDING) return undefined;
+  return t._hardHead === undefined || t._engaged === currentEpoch() ? t : undefined;
 }
 
 /**

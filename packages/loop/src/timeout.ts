@@ -2,7 +2,7 @@ import { CancelledError, describe, InvalidStateError, TimeoutError } from './err
 import { toFuture } from './future.ts';
 import { getLoop, type Loop, type TimerHandle } from './loop.ts';
 import { checkMs } from './sleep.ts';
-import { CANCEL_LAST, createTask, currentTask, type Task } from './task.ts';
+import { CANCEL_LAST, createTask, currentStepTask, type Task } from './task.ts';
 
 type State = 'created' | 'active' | 'expiring' | 'expired' | 'finished';
 
@@ -159,7 +159,7 @@ export async function timeoutAt<T>(
 ): Promise<T> {
   if (whenMs !== null) checkMs(whenMs, 'whenMs', 'timeoutAt()');
   checkBody(body, 'timeoutAt()');
-  const task = currentTask();
+  const task = currentStepTask();
   if (task === undefined)
     return await createTask(() => timeoutAt(whenMs, body), { name: 'timeout' });
   const scope = new Timeout(whenMs);
@@ -216,7 +216,7 @@ export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): 
       return await fut;
     } catch (e) {
       if (CancelledError.is(e)) {
-        const outer = currentTask();
+        const outer = currentStepTask();
         // Our own cancel of `fut` surfaced; a cancel of the calling task must stay one.
         if (outer === undefined || outer.cancelling() === 0) {
           throw new TimeoutError('Timeout expired', { cause: e });
@@ -229,7 +229,7 @@ export async function waitFor<T>(aw: PromiseLike<T>, timeoutMs: number | null): 
   // that was pending on entry interrupts that await, so the caller ends cancelled. timeout(0)
   // would turn that pending cancel into TimeoutError (as asyncio.timeout(0) does) and leave
   // the caller going on with cancelling() at 1: give the caller its cancel back.
-  const cancelPending = timeoutMs <= 0 && currentTask()?._mustCancel === true;
+  const cancelPending = timeoutMs <= 0 && currentStepTask()?._mustCancel === true;
   try {
     return await timeout(timeoutMs, () => fut);
   } catch (e) {

@@ -1,30 +1,24 @@
 /**
- * The hand-off hook (`Future._enableHandoff`), which @aiots/sync builds its waits on: a
+ * The hand-off hook (`HandOffFuture` of `@aiots/loop/lowlevel`), which @aiots/sync builds its waits on: a
  * Future subclass learns exactly once whether its result reached the first consumer
  * ("taken") or that consumer got an error instead, so a primitive can pass on a lock,
  * permit or item that was handed over and never received.
  */
-import {
-  CancelledError,
-  createTask,
-  Future,
-  getRunningLoop,
-  Loop,
-  VirtualClock,
-} from '@aiots/loop';
+import { CancelledError, createTask, getRunningLoop, Loop, VirtualClock } from '@aiots/loop';
+import { HandOffFuture } from '@aiots/loop/lowlevel';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, test } from 'vitest';
 import { rejection, runBriefly } from './helpers.ts';
 
 /** A waiter Future that records what its hook heard. */
-class Recorded extends Future<string> {
+class Recorded extends HandOffFuture<string> {
   readonly heard: boolean[] = [];
   constructor(tellTaken = true, loop: Loop = getRunningLoop()) {
-    super(loop, 'recorded');
-    this._enableHandoff(tellTaken);
-  }
-  override _handoff(taken: boolean): void {
-    this.heard.push(taken);
+    super((_f, taken) => this.heard.push(taken), {
+      loop,
+      label: 'recorded',
+      reportTaken: tellTaken,
+    });
   }
 }
 

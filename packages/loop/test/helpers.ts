@@ -1,7 +1,15 @@
 /** Helpers shared by the loop test files. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { currentTask, type Future, getRunningLoop, sleep, type Task } from '@aiots/loop';
+import {
+  currentTask,
+  type ExceptionContext,
+  type Future,
+  getRunningLoop,
+  type Loop,
+  sleep,
+  type Task,
+} from '@aiots/loop';
 
 /** Lets the loop run a few batches (`sleep(0)` each). */
 export async function runBriefly(batches = 3): Promise<void> {
@@ -81,4 +89,13 @@ export async function runGcFixture(
   });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   return { code, stdout, stderr };
+}
+
+/** Collects what the exception handler of `loop` (default: the running one) receives. */
+export function captureHandler(loop: Loop = getRunningLoop()): ExceptionContext[] {
+  const seen: ExceptionContext[] = [];
+  loop.setExceptionHandler((context) => {
+    seen.push(context);
+  });
+  return seen;
 }

@@ -38,16 +38,7 @@ import {
 } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
 import { describe, expect, type OnTestFinishedHandler, test, vi } from 'vitest';
-import { busyWait, macrotask } from './helpers.ts';
-
-/** Collects what the running loop's exception handler receives. */
-function captureHandler(loop: Loop = getRunningLoop()): ExceptionContext[] {
-  const seen: ExceptionContext[] = [];
-  loop.setExceptionHandler((context) => {
-    seen.push(context);
-  });
-  return seen;
-}
+import { busyWait, captureHandler, macrotask } from './helpers.ts';
 
 /** Collects process warnings of one type until `stop()`. */
 function captureWarnings(type: string): { seen: Error[]; stop: () => void } {

@@ -9,7 +9,7 @@
  * wakeup, which the condition-variable protocol allows.
  */
 import { CancelledError, type Future, getLoop, InvalidStateError } from '@aiots/loop';
-import { Deque } from './deque.ts';
+import { Deque } from '@aiots/loop/lowlevel';
 import { Lock } from './lock.ts';
 import { AbortWatch, describe, signalOf, type WaitOptions } from './wait-options.ts';
 

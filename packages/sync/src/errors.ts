@@ -8,12 +8,7 @@
  * `InvalidStateError` from `@aiots/loop`; bad arguments throw `TypeError` or `RangeError`.
  */
 import { AiotsError } from '@aiots/loop';
-
-const kind = Symbol.for('aiots.error.kind');
-
-function isKind(e: unknown, name: string): boolean {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kind] === name;
-}
+import { isErrorKind as isKind, errorKind as kind } from '@aiots/loop/lowlevel';
 
 /**
  * Thrown by `Queue.getNowait()` when the queue has no item to give.

@@ -5,7 +5,7 @@
  * compaction drops it.
  */
 import { type Future, getLoop } from '@aiots/loop';
-import { Deque } from './deque.ts';
+import { Deque } from '@aiots/loop/lowlevel';
 import { AbortWatch, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 
 // One options object for every wait's Future: its label names it in formatTaskTree().

@@ -16,7 +16,7 @@
  * outnumber the live waiters.
  */
 import { InvalidStateError } from '@aiots/loop';
-import { Deque } from './deque.ts';
+import { Deque } from '@aiots/loop/lowlevel';
 import { Hold } from './hold.ts';
 import { AbortWatch, HandOff, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 

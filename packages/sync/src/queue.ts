@@ -20,7 +20,7 @@
  * and the ring is compacted once they outnumber the live waiters.
  */
 import { type Future, getLoop, InvalidStateError } from '@aiots/loop';
-import { Deque } from './deque.ts';
+import { Deque } from '@aiots/loop/lowlevel';
 import { QueueEmpty, QueueFull, QueueShutDown } from './errors.ts';
 import { Event } from './event.ts';
 import { type Compare, checkNatural, naturalCompare, PriorityHeap } from './priority-heap.ts';

@@ -18,7 +18,7 @@
  * blocked the others.
  */
 import { InvalidStateError } from '@aiots/loop';
-import { Deque } from './deque.ts';
+import { Deque } from '@aiots/loop/lowlevel';
 import { Hold } from './hold.ts';
 import {
   AbortWatch,

@@ -12,7 +12,17 @@
  * Slots that no longer hold an item are set to `undefined` so the buffer never keeps a
  * finished waiter or a consumed item alive.
  *
- * @internal Not exported from the package.
+ * Exported on `@aiots/loop/lowlevel` for primitives built on the loop.
+ *
+ * @example
+ * ```ts
+ * import { Deque } from '@aiots/loop/lowlevel';
+ * const d = new Deque<number>();
+ * d.push(1);
+ * d.push(2);
+ * d.unshift(0);
+ * console.log(d.shift(), d.pop(), d.size); // 0 2 1
+ * ```
  */
 export class Deque<T> {
   #buf: (T | undefined)[];
