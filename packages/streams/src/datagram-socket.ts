@@ -4,12 +4,14 @@
  * Receiving: datagrams are queued as they arrive; `recv()` takes the oldest. When the queue
  * is full, an arriving datagram is dropped (tail drop, as the kernel does when a socket's
  * buffer is full) and counted in `stats().dropped`: UDP never promised delivery, and a slow
- * reader must not grow memory without bound. Waiting readers are woken in FIFO order; a
- * woken reader takes its datagram only when it runs, so one cancelled in between leaves it
- * for the next.
+ * reader must not grow memory without bound. A datagram that arrives while readers wait is
+ * handed straight to the oldest (a `HandOffFuture`, returned as the read's promise); if that
+ * reader is cancelled before it resumes, the datagram comes back and goes to the next
+ * reader, or to the front of the queue.
  */
 import type * as dgram from 'node:dgram';
-import { type Future, getLoop, InvalidStateError, type Loop } from '@aiots/loop';
+import { getLoop, InvalidStateError } from '@aiots/loop';
+import { AbortWatch, Deque, HandOffFuture } from '@aiots/loop/lowlevel';
 import {
   checkDatagramOptions,
   type DatagramAddress,
@@ -17,10 +19,12 @@ import {
   openSocket,
   sendTarget,
 } from './datagram.ts';
-import { newWaiter, park, type WaitOptions, wake } from './park.ts';
+import type { WaitOptions } from './park.ts';
 import { toStreamError } from './system-error.ts';
 import { type SocketAddress, toSocketAddress } from './transport.ts';
 import { checkInteger, describe, signalOf } from './validate.ts';
+
+type Item = [Buffer, SocketAddress];
 
 /** Options of `openDatagram`. */
 export interface OpenDatagramOptions extends DatagramEndpointOptions {
@@ -62,7 +66,6 @@ export interface DatagramSocketStats {
  * ```
  */
 export class DatagramSocket {
-  readonly #loop: Loop;
   readonly #socket: dgram.Socket;
   readonly #remote: SocketAddress | undefined;
   readonly #queueSize: number;
@@ -71,7 +74,8 @@ export class DatagramSocket {
   #addr: (SocketAddress | undefined)[];
   #head = 0;
   #count = 0;
-  #waiters: Future<void>[] = [];
+  readonly #waiters = new Deque<HandOffFuture<Item>>();
+  #waiting = 0;
   #pendingError: unknown = undefined;
   #closed = false;
   #received = 0;
@@ -80,13 +84,7 @@ export class DatagramSocket {
   #errors = 0;
 
   /** @internal Made by `openDatagram`. */
-  constructor(
-    loop: Loop,
-    socket: dgram.Socket,
-    remote: SocketAddress | undefined,
-    queueSize: number,
-  ) {
-    this.#loop = loop;
+  constructor(socket: dgram.Socket, remote: SocketAddress | undefined, queueSize: number) {
     this.#socket = socket;
     this.#remote = remote;
     this.#queueSize = queueSize;
@@ -96,13 +94,8 @@ export class DatagramSocket {
     socket.on('error', (e: Error) => {
       this.#errors++;
       this.#pendingError = toStreamError(e);
-      this.#wakeOne();
     });
-    socket.on('close', () => {
-      this.#closed = true;
-      for (const w of this.#waiters) wake(w, undefined);
-      this.#waiters = [];
-    });
+    socket.on('close', () => this.close());
   }
 
   /**
@@ -112,8 +105,8 @@ export class DatagramSocket {
    * @param opts `{ signal }`.
    * @returns `[data, sender]`.
    * @throws {InvalidStateError} once the socket is closed and the queue is empty.
-   * @throws a send or receive error the socket reported since the last `recv()` (a
-   *   `ConnectionRefusedError` on a connected socket whose peer is gone), once.
+   * @throws a send or receive error the socket reported since the last `recv()` started
+   *   (a waiting `recv()` is not interrupted by one), once.
    * @throws {CancelledError} when the task is cancelled while waiting.
    * @example
    * ```ts
@@ -126,35 +119,60 @@ export class DatagramSocket {
    * ```
    */
   recv(opts?: WaitOptions): Promise<[Buffer, SocketAddress]> {
-    if (opts === undefined && this.#count > 0 && this.#pendingError === undefined) {
-      return Promise.resolve(this.#take());
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      try {
+        signal = signalOf(opts, 'recv()');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    return this.#recvSlow(opts);
+    const err = this.#pendingError;
+    if (err !== undefined) {
+      this.#pendingError = undefined;
+      return Promise.reject(err);
+    }
+    if (this.#count > 0) return Promise.resolve(this.#take());
+    if (this.#closed) {
+      return Promise.reject(new InvalidStateError('recv() on a closed datagram socket'));
+    }
+    const fut = new HandOffFuture<Item>(this.#onHandOff, { label: 'DatagramSocket.recv' });
+    this.#waiters.push(fut);
+    this.#waiting++;
+    return signal === undefined ? fut : recvAbortable(fut, signal);
   }
 
-  async #recvSlow(opts: WaitOptions | undefined): Promise<[Buffer, SocketAddress]> {
-    const signal = signalOf(opts, 'recv()');
-    if (signal?.aborted) throw signal.reason;
-    for (;;) {
-      const err = this.#pendingError;
-      if (err !== undefined) {
-        this.#pendingError = undefined;
-        throw err;
-      }
-      if (this.#count > 0) return this.#take();
-      if (this.#closed) throw new InvalidStateError('recv() on a closed datagram socket');
-      const fut = newWaiter(this.#loop);
-      this.#waiters.push(fut);
-      try {
-        await park(fut, signal);
-      } catch (e) {
-        const i = this.#waiters.indexOf(fut);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        // A wakeup meant for us must not be lost: pass it on.
-        else if (this.#count > 0 || this.#pendingError !== undefined) this.#wakeOne();
-        throw e;
-      }
+  /** A datagram handed to a reader cancelled before it resumed comes back here. */
+  readonly #onHandOff = (fut: HandOffFuture<Item>, taken: boolean): void => {
+    if (!fut.done() || taken) return;
+    if (fut.cancelled() || fut.exception() !== undefined) return;
+    const item = fut.result();
+    if (this.#handOut(item)) return;
+    // Older than anything queued: it goes first. A full queue drops its newest instead.
+    if (this.#count === this.#queueSize) {
+      this.#count--;
+      this.#dropped++;
     }
+    this.#head = (this.#head - 1 + this.#queueSize) % this.#queueSize;
+    this.#data[this.#head] = item[0];
+    this.#addr[this.#head] = item[1];
+    this.#count++;
+  };
+
+  /** Hands `item` to the oldest live waiter; false when none waits. */
+  #handOut(item: Item): boolean {
+    const w = this.#waiters;
+    while (w.size > 0) {
+      const fut = w.shift() as HandOffFuture<Item>;
+      if (!fut.done()) {
+        this.#waiting--;
+        fut.setResult(item);
+        return true;
+      }
+      this.#waiting--;
+    }
+    return false;
   }
 
   /**
@@ -283,7 +301,7 @@ export class DatagramSocket {
       queueSize: this.#queueSize,
       sent: this.#sent,
       errors: this.#errors,
-      waiting: this.#waiters.length,
+      waiting: this.#liveWaiters(),
     });
   }
 
@@ -307,8 +325,13 @@ export class DatagramSocket {
     } catch {
       // Already closed.
     }
-    for (const w of this.#waiters) wake(w, undefined);
-    this.#waiters = [];
+    const w = this.#waiters;
+    while (w.size > 0) {
+      const fut = w.shift() as HandOffFuture<Item>;
+      if (!fut.done())
+        fut.setException(new InvalidStateError('recv() on a closed datagram socket'));
+    }
+    this.#waiting = 0;
   }
 
   /**
@@ -333,15 +356,16 @@ export class DatagramSocket {
 
   #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.#received++;
+    const addr = toSocketAddress(rinfo) as SocketAddress;
+    if (this.#waiting > 0 && this.#handOut([msg, addr])) return;
     if (this.#count === this.#queueSize) {
       this.#dropped++;
       return;
     }
     const i = (this.#head + this.#count) % this.#queueSize;
     this.#data[i] = msg;
-    this.#addr[i] = toSocketAddress(rinfo);
+    this.#addr[i] = addr;
     this.#count++;
-    this.#wakeOne();
   }
 
   #take(): [Buffer, SocketAddress] {
@@ -355,15 +379,22 @@ export class DatagramSocket {
     return [data, addr];
   }
 
-  #wakeOne(): void {
+  #liveWaiters(): number {
+    let n = 0;
     const w = this.#waiters;
-    while (w.length > 0) {
-      const fut = w.shift() as Future<void>;
-      if (!fut.done()) {
-        fut.setResult(undefined);
-        return;
-      }
-    }
+    for (let i = 0; i < w.size; i++) if (!(w.at(i) as HandOffFuture<Item>).done()) n++;
+    return n;
+  }
+}
+
+async function recvAbortable(fut: HandOffFuture<Item>, signal: AbortSignal): Promise<Item> {
+  const watch = new AbortWatch(signal, fut);
+  try {
+    return await fut;
+  } catch (e) {
+    throw watch.aborted ? signal.reason : e;
+  } finally {
+    watch.dispose();
   }
 }
 
@@ -393,8 +424,7 @@ export async function openDatagram(opts?: OpenDatagramOptions): Promise<Datagram
     o.queueSize === undefined ? 1024 : checkInteger(o.queueSize, 'queueSize', where, 1);
   const signal = signalOf(o, where);
   if (signal?.aborted) throw signal.reason;
-  const loop = getLoop();
-  const socket = await openSocket(loop, o, signal);
+  const socket = await openSocket(getLoop(), o, signal);
   const remote = o.remoteAddr === undefined ? undefined : toSocketAddress(socket.remoteAddress());
-  return new DatagramSocket(loop, socket, remote, queueSize);
+  return new DatagramSocket(socket, remote, queueSize);
 }

@@ -1,20 +1,20 @@
 /**
  * @internal How this package parks a task until a Node callback wakes it: a Future of the
- * owner's loop that the callback settles. Awaiting a Future inside a task is a cancellation
- * point (cancelling the task cancels the Future); an `AbortSignal` cancels it too, and the
- * wait then rejects with `signal.reason`.
+ * owner's loop that the callback settles, awaited directly (a cancellation point: cancelling
+ * the task cancels the Future) or under the loop's `AbortWatch` when a `signal` is given.
  *
  * Wakeups carry no data: the woken code takes what it needs from its buffer only once it
- * runs, so a waiter cancelled after its wakeup was sent loses nothing. This is the one
- * module to switch when the loop's low-level parking surface is used instead.
+ * runs, so a waiter cancelled after its wakeup was sent loses nothing, and nothing needs
+ * handing back (the cases where a value is handed over use `ParkingLot` directly).
  */
 import type { Future, Loop } from '@aiots/loop';
+import { AbortWatch } from '@aiots/loop/lowlevel';
 
-/** What every wait of this package accepts. */
+/** What every wait of this package accepts as its last argument: `{ signal }`. */
 export interface WaitOptions {
   /**
    * Aborting it abandons the wait: the call rejects with `signal.reason` and nothing is
-   * lost (data not yet handed over stays for the next read). An aborted signal rejects at
+   * lost (bytes not yet handed over stay for the next read). An aborted signal rejects at
    * once.
    */
   signal?: AbortSignal | undefined;
@@ -38,20 +38,13 @@ async function parkAbortable<T>(fut: Future<T>, signal: AbortSignal): Promise<T>
     fut.cancel();
     throw signal.reason;
   }
-  let aborted = false;
-  const onAbort = () => {
-    if (!fut.done()) {
-      aborted = true;
-      fut.cancel();
-    }
-  };
-  signal.addEventListener('abort', onAbort);
+  const watch = new AbortWatch(signal, fut);
   try {
     return await fut;
   } catch (e) {
-    throw aborted ? signal.reason : e;
+    throw watch.aborted ? signal.reason : e;
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    watch.dispose();
   }
 }
 

@@ -7,11 +7,13 @@
  * each connection's handler. `waitClosed()` returns once the server is closed and both sets
  * are empty (asyncio 3.12.1+ waits for the connections too).
  */
+import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { lstatSync, unlinkSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { type Future, getLoop, InvalidStateError, type Loop, type Task } from '@aiots/loop';
+import { bridge } from '@aiots/loop/lowlevel';
 import { checkFactory, makeProtocol } from './connection.ts';
 import { newWaiter, park, type WaitOptions, wake, wakeWithError } from './park.ts';
 import type { Protocol } from './protocol.ts';
@@ -779,7 +781,15 @@ async function tcpServer(
   else if (net.isIP(host) !== 0) hosts = [host];
   else {
     try {
-      const found = await lookup(host, { all: true });
+      // getaddrinfo cannot be interrupted; a cancel stops waiting for it.
+      const found = await bridge(
+        (abort) =>
+          new Promise<LookupAddress[]>((resolve, reject) => {
+            abort.addEventListener('abort', () => reject(abort.reason), { once: true });
+            lookup(host, { all: true }).then(resolve, reject);
+          }),
+        { label: `lookup(${host})` },
+      );
       hosts = [...new Set(found.map((a) => a.address))];
     } catch (e) {
       throw toStreamError(e, host);

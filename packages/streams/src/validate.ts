@@ -3,22 +3,9 @@
  * type, `RangeError` for a value of the right type out of range, with messages that say
  * what was expected and what came.
  */
-import type { WaitOptions } from './park.ts';
+import { describe, signalOf } from '@aiots/loop/lowlevel';
 
-/** A description of a value for error messages: its type and a short rendering. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'string') return `string ${JSON.stringify(value.slice(0, 40))}`;
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === 'symbol') return value.toString();
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const ctor = (value as object).constructor;
-  return ctor?.name ? `an instance of ${ctor.name}` : 'an object';
-}
+export { describe, signalOf };
 
 /** An integer from `min` up to `max`. */
 export function checkInteger(
@@ -79,24 +66,6 @@ export function checkOptions<T extends object>(value: unknown, where: string): T
     throw new TypeError(`${where} expected an options object, got ${describe(value)}`);
   }
   return value as T;
-}
-
-/** The `signal` of a wait's options, validated. */
-export function signalOf(opts: WaitOptions | undefined, where: string): AbortSignal | undefined {
-  if (opts === undefined || opts === null) return undefined;
-  if (typeof opts !== 'object') {
-    throw new TypeError(
-      `${where} expected an options object like { signal }, got ${describe(opts)}`,
-    );
-  }
-  const signal = opts.signal;
-  if (signal === undefined || signal === null) return undefined;
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `${where} expected \`signal\` to be an AbortSignal, got ${describe(signal)}`,
-    );
-  }
-  return signal;
 }
 
 /** The stream limit: an integer from 1 and up (default 64 KiB). */
