@@ -24,3 +24,16 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export {
+  type ConformanceKit,
+  type ConformanceOptions,
+  type ConformanceReader,
+  type ConformanceTask,
+  type ConformanceWriter,
+  checkOneWayStream,
+  checkTwoWayStream,
+  type OneWayPair,
+  seededRandom,
+  type TwoWayPair,
+} from './stream-conformance.ts';
+export { selfSignedCert, type TestCertificate } from './tls-cert.ts';
