@@ -24,6 +24,7 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export { hasSocat, type PtyPair, ptyPair } from './pty.ts';
 export {
   type ConformanceKit,
   type ConformanceOptions,
