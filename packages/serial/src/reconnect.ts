@@ -68,14 +68,19 @@ export async function* serialConnections(
     try {
       yield conn;
     } finally {
-      writer.close();
-      try {
-        await writer.waitClosed();
-      } catch (e) {
-        // The port already failed (that is usually why the body moved on).
-        if (!SerialPortError.is(e)) throw e;
-      }
+      await closeAndWait(writer);
     }
+  }
+}
+
+/** Closes a connection and waits until it is closed; a port that already failed is fine. */
+async function closeAndWait(writer: StreamWriter): Promise<void> {
+  writer.close();
+  try {
+    await writer.waitClosed();
+  } catch (e) {
+    // The port already failed (that is usually why the loop body moved on).
+    if (!SerialPortError.is(e)) throw e;
   }
 }
 
