@@ -161,9 +161,13 @@ export class SerialTransport implements Transport {
       this.#connectionLost(this.#error);
       return;
     }
-    // Flush first: serialport's close() fails writes still in progress.
-    if (p.writableLength === 0) p.close(ignore);
-    else p.once('drain', () => p.close(ignore));
+    // Flush first: serialport's close() fails writes still in progress. 'finish' comes
+    // once every queued write has completed ('drain' would only come after a write that
+    // filled the stream's buffer).
+    p.once('finish', () => {
+      if (p.isOpen) p.close(ignore);
+    });
+    p.end();
   }
 
   abort(): void {
