@@ -251,7 +251,14 @@ export class StreamReader {
       return blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks);
     }
     const buf = this.#buf;
-    if (buf.size === 0 && !this.#eof) await this.#waitForData('read', signal);
+    if (buf.size === 0 && !this.#eof) {
+      const fut = this.#prepareWait('read');
+      try {
+        await (signal === undefined ? fut : park(fut, signal));
+      } finally {
+        this.#doneWaiting(fut);
+      }
+    }
     const out = buf.take(Math.min(n, buf.size));
     this.#maybeResume();
     return out;
@@ -304,7 +311,12 @@ export class StreamReader {
         const partial = buf.takeAll();
         throw new IncompleteReadError(partial, n);
       }
-      await this.#waitForData('readexactly', signal);
+      const fut = this.#prepareWait('readexactly');
+      try {
+        await (signal === undefined ? fut : park(fut, signal));
+      } finally {
+        this.#doneWaiting(fut);
+      }
     }
     const out = buf.take(n);
     this.#maybeResume();
@@ -336,29 +348,51 @@ export class StreamReader {
         const line = this.#untilStep(NEWLINE, 1, 1);
         if (line !== undefined) return Promise.resolve(line);
       } catch (e) {
-        return this.#readlineFailed(e);
+        try {
+          return Promise.resolve(this.#readlineFailed(e));
+        } catch (e2) {
+          return Promise.reject(e2);
+        }
       }
     }
     return this.#readlineSlow(opts);
   }
 
   async #readlineSlow(opts: WaitOptions | undefined): Promise<Buffer> {
-    try {
-      return await this.#readuntilSlow(NEWLINE, 1, 1, opts, 'readline');
-    } catch (e) {
-      return await this.#readlineFailed(e);
+    const signal = signalOf(opts, 'readline()');
+    if (signal?.aborted) throw signal.reason;
+    if (this.#exception !== undefined) throw this.#exception;
+    let scan = 0;
+    for (;;) {
+      this.#scan = scan;
+      let line: Buffer | undefined;
+      try {
+        line = this.#untilStep(NEWLINE, 1, 1);
+      } catch (e) {
+        return this.#readlineFailed(e);
+      }
+      if (line !== undefined) return line;
+      scan = this.#scan;
+      const fut = this.#prepareWait('readline');
+      try {
+        await (signal === undefined ? fut : park(fut, signal));
+      } finally {
+        this.#doneWaiting(fut);
+      }
     }
   }
 
-  #readlineFailed(e: unknown): Promise<Buffer> {
-    if (IncompleteReadError.is(e)) return Promise.resolve(e.partial);
+  /** asyncio's readline() on the errors of readuntil(): the partial line at EOF, and the
+   * limit rule (drop the line, or the buffer when no newline was seen). */
+  #readlineFailed(e: unknown): Buffer {
+    if (IncompleteReadError.is(e)) return e.partial;
     if (LimitOverrunError.is(e)) {
       const buf = this.#buf;
       if (buf.startsWith(NEWLINE[0] as Buffer, e.consumed)) buf.skip(e.consumed + 1);
       else buf.clear();
       this.#maybeResume();
     }
-    return Promise.reject(e);
+    throw e;
   }
 
   /**
@@ -418,7 +452,12 @@ export class StreamReader {
       const out = this.#untilStep(seps, minLen, maxLen);
       if (out !== undefined) return out;
       scan = this.#scan;
-      await this.#waitForData(where, signal);
+      const fut = this.#prepareWait(where);
+      try {
+        await (signal === undefined ? fut : park(fut, signal));
+      } finally {
+        this.#doneWaiting(fut);
+      }
     }
   }
 
@@ -529,8 +568,12 @@ export class StreamReader {
     }
   }
 
-  /** Parks the caller until `feedData`, `feedEof` or `setException`. */
-  async #waitForData(where: string, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * The Future the caller parks on until `feedData`, `feedEof` or `setException`. The caller
+   * awaits it inline (no async helper: every nested async frame costs a promise and a
+   * microtask per read) and clears `#waiter` in a `finally` with `#doneWaiting`.
+   */
+  #prepareWait(where: string): Future<void> {
     if (this.#waiter !== undefined) {
       throw new InvalidStateError(
         `${where}() called while another task is already waiting for incoming data`,
@@ -543,11 +586,11 @@ export class StreamReader {
     }
     const fut = newWaiter(this.#loop);
     this.#waiter = fut;
-    try {
-      await park(fut, signal);
-    } finally {
-      if (this.#waiter === fut) this.#waiter = undefined;
-    }
+    return fut;
+  }
+
+  #doneWaiting(fut: Future<void>): void {
+    if (this.#waiter === fut) this.#waiter = undefined;
   }
 }
 
