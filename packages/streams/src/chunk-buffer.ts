@@ -32,6 +32,19 @@ export class ChunkBuffer {
     this.#size += chunk.length;
   }
 
+  /** Puts `chunk` back in front of everything held (a read that was not taken). */
+  unshift(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const chunks = this.#chunks;
+    if (this.#off > 0) {
+      chunks[this.#head] = (chunks[this.#head] as Buffer).subarray(this.#off);
+      this.#off = 0;
+    }
+    if (this.#head > 0) chunks[--this.#head] = chunk;
+    else chunks.unshift(chunk);
+    this.#size += chunk.length;
+  }
+
   /** Drops everything. */
   clear(): void {
     this.#chunks = [];

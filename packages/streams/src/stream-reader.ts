@@ -2,12 +2,20 @@
  * StreamReader: asyncio's `StreamReader`, with its limit rules, on a buffer of chunks.
  *
  * A read that the buffer can satisfy returns without waiting (no Future, no suspension, as a
- * coroutine that does not await in asyncio). Only when the buffer cannot satisfy it does the
- * read park on one Future, which the next `feedData`/`feedEof`/`setException` settles; the
- * woken read takes its bytes from the buffer only then, so a read cancelled at any moment
- * leaves every byte for the next one.
+ * coroutine that does not await in asyncio). Otherwise the read parks, in one of two ways:
+ *
+ * - `readline()` and `read(n)` return a `HandOffFuture` that `feedData`/`feedEof` complete
+ *   with the bytes themselves: one object per wait, no async frame. If the reading task is
+ *   cancelled after the bytes were handed over and before it resumed, the Future's hand-off
+ *   hook puts them back at the front of the buffer (before the task's code runs again), so
+ *   nothing is lost. Every outcome of these two reads that consumes bytes is a result (at
+ *   EOF `readline()` returns the partial line), which is what makes the hand-off lossless.
+ * - `readexactly()` and `readuntil()` can end with `IncompleteReadError`, which takes the
+ *   buffer with it: they park on a plain Future that only wakes them, and take their bytes
+ *   when they run, so a cancel at any moment leaves every byte in the buffer.
  */
 import { type Future, getLoop, InvalidStateError, type Loop } from '@aiots/loop';
+import { AbortWatch, HandOffFuture } from '@aiots/loop/lowlevel';
 import { ChunkBuffer } from './chunk-buffer.ts';
 import { IncompleteReadError, LimitOverrunError } from './errors.ts';
 import { newWaiter, park, type WaitOptions, wake, wakeWithError } from './park.ts';
@@ -16,6 +24,11 @@ import { checkInteger, checkLimit, checkOptions, describe, signalOf } from './va
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = [Buffer.from('\n')];
+/** What a parked hand-off read is. */
+const LINE = 1;
+const READ = 2;
+const LINE_LABEL = { label: 'StreamReader.readline' } as const;
+const READ_LABEL = { label: 'StreamReader.read' } as const;
 
 /** Options of `new StreamReader()`. */
 export interface StreamReaderOptions {
@@ -70,6 +83,24 @@ export class StreamReader {
   #transport: Transport | undefined = undefined;
   #paused = false;
   #scan = 0;
+  /** A parked `readline()`/`read(n)` (see the module notes), its kind, size and scan offset. */
+  #pending: HandOffFuture<Buffer> | undefined = undefined;
+  #pendingKind = 0;
+  #pendingN = 0;
+  #pendingScan = 0;
+  readonly #onHandOff = (fut: HandOffFuture<Buffer>, taken: boolean): void => {
+    // Bytes handed to a read whose task was cancelled before it resumed: back to the front.
+    if (taken || fut.cancelled() || fut.exception() !== undefined) return;
+    const bytes = fut.result();
+    if (bytes.length > 0) {
+      this.#buf.unshift(bytes);
+      const t = this.#transport;
+      if (t !== undefined && !this.#paused && this.#buf.size > 2 * this.#limit) {
+        this.#paused = true;
+        t.pauseReading();
+      }
+    }
+  };
 
   /**
    * Creates a reader; a transport feeds it (`openConnection` and `startServer` make them).
@@ -112,6 +143,11 @@ export class StreamReader {
       this.#waiter = undefined;
       wakeWithError(w, exc);
     }
+    const p = this.#pending;
+    if (p !== undefined) {
+      this.#pending = undefined;
+      if (!p.done()) p.setException(exc);
+    }
   }
 
   /**
@@ -142,6 +178,7 @@ export class StreamReader {
       this.#waiter = undefined;
       wake(w, undefined);
     }
+    if (this.#pending !== undefined) this.#servePending();
   }
 
   /**
@@ -186,6 +223,7 @@ export class StreamReader {
       this.#waiter = undefined;
       wake(w, undefined);
     }
+    if (this.#pending !== undefined) this.#servePending();
     const t = this.#transport;
     if (t !== undefined && !this.#paused && buf.size > 2 * this.#limit) {
       this.#paused = true;
@@ -232,6 +270,7 @@ export class StreamReader {
         return Promise.resolve(out);
       }
       if (this.#eof) return Promise.resolve(EMPTY);
+      return this.#park(READ, n, 'read', undefined);
     }
     return this.#readSlow(n, undefined);
   }
@@ -251,17 +290,13 @@ export class StreamReader {
       return blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks);
     }
     const buf = this.#buf;
-    if (buf.size === 0 && !this.#eof) {
-      const fut = this.#prepareWait('read');
-      try {
-        await (signal === undefined ? fut : park(fut, signal));
-      } finally {
-        this.#doneWaiting(fut);
-      }
+    if (buf.size > 0) {
+      const out = buf.take(Math.min(n, buf.size));
+      this.#maybeResume();
+      return out;
     }
-    const out = buf.take(Math.min(n, buf.size));
-    this.#maybeResume();
-    return out;
+    if (this.#eof) return EMPTY;
+    return this.#park(READ, n, 'read', signal);
   }
 
   /**
@@ -342,44 +377,103 @@ export class StreamReader {
    * ```
    */
   readline(opts?: WaitOptions): Promise<Buffer> {
-    if (opts === undefined && this.#exception === undefined) {
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
       try {
-        this.#scan = 0;
-        const line = this.#untilStep(NEWLINE, 1, 1);
-        if (line !== undefined) return Promise.resolve(line);
+        signal = signalOf(opts, 'readline()');
       } catch (e) {
-        try {
-          return Promise.resolve(this.#readlineFailed(e));
-        } catch (e2) {
-          return Promise.reject(e2);
-        }
+        return Promise.reject(e);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+    }
+    if (this.#exception !== undefined) return Promise.reject(this.#exception);
+    let line: Buffer | undefined;
+    try {
+      this.#scan = 0;
+      line = this.#untilStep(NEWLINE, 1, 1);
+    } catch (e) {
+      try {
+        return Promise.resolve(this.#readlineFailed(e));
+      } catch (e2) {
+        return Promise.reject(e2);
       }
     }
-    return this.#readlineSlow(opts);
+    if (line !== undefined) return Promise.resolve(line);
+    return this.#park(LINE, 0, 'readline', signal);
   }
 
-  async #readlineSlow(opts: WaitOptions | undefined): Promise<Buffer> {
-    const signal = signalOf(opts, 'readline()');
-    if (signal?.aborted) throw signal.reason;
-    if (this.#exception !== undefined) throw this.#exception;
-    let scan = 0;
-    for (;;) {
-      this.#scan = scan;
-      let line: Buffer | undefined;
-      try {
-        line = this.#untilStep(NEWLINE, 1, 1);
-      } catch (e) {
-        return this.#readlineFailed(e);
-      }
-      if (line !== undefined) return line;
-      scan = this.#scan;
-      const fut = this.#prepareWait('readline');
-      try {
-        await (signal === undefined ? fut : park(fut, signal));
-      } finally {
-        this.#doneWaiting(fut);
-      }
+  /**
+   * Parks a `readline()` (`LINE`, scanning on from `#scan`) or `read(n)` (`READ`) as the
+   * pending hand-off read; `#servePending` completes it.
+   */
+  #park(kind: number, n: number, where: string, signal: AbortSignal | undefined): Promise<Buffer> {
+    const old = this.#pending;
+    if ((old !== undefined && !old.done()) || this.#waiter !== undefined) {
+      return Promise.reject(
+        new InvalidStateError(
+          `${where}() called while another task is already waiting for incoming data`,
+        ),
+      );
     }
+    // Waiting while paused would deadlock.
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    const fut = new HandOffFuture<Buffer>(this.#onHandOff, {
+      loop: this.#loop,
+      label: kind === LINE ? LINE_LABEL.label : READ_LABEL.label,
+    });
+    this.#pending = fut;
+    this.#pendingKind = kind;
+    this.#pendingN = n;
+    this.#pendingScan = this.#scan;
+    return signal === undefined ? fut : abortable(fut, signal);
+  }
+
+  /** Completes the pending hand-off read if the buffer (or EOF) now can. */
+  #servePending(): void {
+    const fut = this.#pending as HandOffFuture<Buffer>;
+    if (fut.done()) {
+      // Its task was cancelled (or its signal aborted) while it waited: nothing was taken.
+      this.#pending = undefined;
+      return;
+    }
+    const buf = this.#buf;
+    if (this.#pendingKind === READ) {
+      if (buf.size > 0) {
+        this.#pending = undefined;
+        const out = buf.take(Math.min(this.#pendingN, buf.size));
+        this.#maybeResume();
+        fut.setResult(out);
+      } else if (this.#eof) {
+        this.#pending = undefined;
+        fut.setResult(EMPTY);
+      }
+      return;
+    }
+    let line: Buffer | undefined;
+    this.#scan = this.#pendingScan;
+    try {
+      line = this.#untilStep(NEWLINE, 1, 1);
+    } catch (e) {
+      this.#pending = undefined;
+      let result: Buffer;
+      try {
+        result = this.#readlineFailed(e);
+      } catch (e2) {
+        fut.setException(e2);
+        return;
+      }
+      fut.setResult(result);
+      return;
+    }
+    if (line === undefined) {
+      this.#pendingScan = this.#scan;
+      return;
+    }
+    this.#pending = undefined;
+    fut.setResult(line);
   }
 
   /** asyncio's readline() on the errors of readuntil(): the partial line at EOF, and the
@@ -546,7 +640,7 @@ export class StreamReader {
       limit: this.#limit,
       eof: this.#eof,
       paused: this.#paused,
-      waiting: this.#waiter !== undefined,
+      waiting: this.#waiter !== undefined || (this.#pending !== undefined && !this.#pending.done()),
     });
   }
 
@@ -555,7 +649,7 @@ export class StreamReader {
     if (this.#buf.size > 0) info.push(`${this.#buf.size} bytes`);
     if (this.#eof) info.push('eof');
     if (this.#limit !== 65536) info.push(`limit=${this.#limit}`);
-    if (this.#waiter !== undefined) info.push('waiting');
+    if (this.stats().waiting) info.push('waiting');
     if (this.#exception !== undefined) info.push(`exception=${String(this.#exception)}`);
     if (this.#paused) info.push('paused');
     return `<${info.join(' ')}>`;
@@ -574,7 +668,8 @@ export class StreamReader {
    * microtask per read) and clears `#waiter` in a `finally` with `#doneWaiting`.
    */
   #prepareWait(where: string): Future<void> {
-    if (this.#waiter !== undefined) {
+    const p = this.#pending;
+    if (this.#waiter !== undefined || (p !== undefined && !p.done())) {
       throw new InvalidStateError(
         `${where}() called while another task is already waiting for incoming data`,
       );
@@ -619,4 +714,16 @@ function toSeparators(separator: Separator): Buffer[] {
   }
   if (out.length > 1) out.sort((a, b) => a.length - b.length);
   return out;
+}
+
+/** A hand-off read with a signal: an abort cancels it and rejects with the signal's reason. */
+async function abortable(fut: HandOffFuture<Buffer>, signal: AbortSignal): Promise<Buffer> {
+  const watch = new AbortWatch(signal, fut);
+  try {
+    return await fut;
+  } catch (e) {
+    throw watch.aborted ? signal.reason : e;
+  } finally {
+    watch.dispose();
+  }
 }

@@ -497,6 +497,49 @@ describe('cancellation and signals lose nothing', () => {
   );
 
   test(
+    'a readline handed its line and cancelled before resuming gives the line back',
+    inLoop(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readline());
+      await tick();
+      r.feedData(b('first\nsecond\n')); // 'first\n' is handed to t ...
+      t.cancel(); // ... which is cancelled before it runs
+      await expect(t).rejects.toThrow(CancelledError);
+      expect((await r.readline()).toString()).toBe('first\n');
+      expect((await r.readline()).toString()).toBe('second\n');
+    }),
+  );
+
+  test(
+    'a read(n) handed its bytes and cancelled before resuming gives them back, in order',
+    inLoop(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.read(3));
+      await tick();
+      r.feedData(b('abcdef'));
+      t.cancel();
+      await expect(t).rejects.toThrow(CancelledError);
+      r.feedData(b('gh'));
+      expect((await r.read(100)).toString()).toBe('abcdefgh');
+    }),
+  );
+
+  test(
+    'the partial line at EOF handed to a cancelled readline comes back too',
+    inLoop(async () => {
+      const r = new StreamReader();
+      const t = createTask(() => r.readline());
+      await tick();
+      r.feedData(b('tail'));
+      r.feedEof();
+      t.cancel();
+      await expect(t).rejects.toThrow(CancelledError);
+      expect((await r.readline()).toString()).toBe('tail');
+      expect(r.atEof()).toBe(true);
+    }),
+  );
+
+  test(
     'an aborted signal rejects with its reason and takes nothing',
     inLoop(async () => {
       const r = new StreamReader();
