@@ -107,7 +107,7 @@ function tryClone(o: object, path: string): Problem | undefined {
   }
 }
 
-/** @internal Throws `DataCloneError` if `args[index]` cannot cross to a worker. */
+/** Package-internal: Throws `DataCloneError` if `args[index]` cannot cross to a worker. */
 export function checkArgument(value: unknown, index: number, where: string, shared: boolean): void {
   const t = typeof value;
   if (t !== 'object' && t !== 'function' && t !== 'symbol') return;
@@ -117,7 +117,7 @@ export function checkArgument(value: unknown, index: number, where: string, shar
   if (problem !== undefined) throw cloneError(problem, index, where);
 }
 
-/** @internal */
+/** Package-internal: */
 export function cloneError(problem: Problem, index: number, where: string): DataCloneError {
   const at = problem.path === `args[${index}]` ? '' : ` at ${problem.path}`;
   return new DataCloneError(

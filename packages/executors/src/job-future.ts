@@ -10,12 +10,12 @@ import { Future, type Loop } from '@aiots/loop';
 import type { JobSpec } from './job.ts';
 import type { PoolWorker } from './pool-worker.ts';
 
-/** @internal What a JobFuture needs from its pool. */
+/** Package-internal: What a JobFuture needs from its pool. */
 export interface JobOwner {
   _cancelJob(job: JobFuture<unknown>, msg: unknown): boolean;
 }
 
-/** @internal */
+/** Package-internal: */
 export class JobFuture<R> extends Future<R> {
   readonly owner: JobOwner;
   readonly spec: JobSpec;

@@ -27,7 +27,7 @@ export interface ModuleJob<A extends unknown[] = unknown[], R = unknown> {
 /** A job: a self-contained function, or a module export. */
 export type Job<A extends unknown[], R> = ((...args: A) => R) | ModuleJob<A, R>;
 
-/** @internal */
+/** Package-internal: */
 export interface JobSpec {
   readonly id: number;
   readonly kind: number;
@@ -53,7 +53,7 @@ function describe(v: unknown): string {
 }
 
 /**
- * @internal The spec of `job`, made on first use.
+ * Package-internal: The spec of `job`, made on first use.
  * @throws {TypeError} for something that is not a job; {ClosureError}; {JobModuleError}.
  */
 export function resolveJob(job: unknown, where: string): JobSpec {
@@ -111,7 +111,7 @@ function toExpression(source: string): string {
   return `((o) => o[Reflect.ownKeys(o)[0]])({ ${source}\n})`;
 }
 
-/** @internal */
+/** Package-internal: */
 export function closureError(
   label: string,
   free: readonly string[],

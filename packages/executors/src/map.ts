@@ -14,7 +14,7 @@ export interface MapOptions {
   prefetch?: number;
 }
 
-/** @internal What a chunk resolves with when one of its items threw. */
+/** Package-internal: What a chunk resolves with when one of its items threw. */
 export class ChunkFailure {
   readonly values: unknown[];
   readonly error: unknown;
@@ -33,7 +33,7 @@ function positiveInt(value: unknown, name: string): number {
   return value;
 }
 
-/** @internal */
+/** Package-internal: */
 export function mapJobs<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
   opts: MapOptions,

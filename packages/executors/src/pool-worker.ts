@@ -6,7 +6,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { JobFuture } from './job-future.ts';
 
-/** @internal True when `argv` (an execArgv) sets the `@aiots/source` condition. */
+/** Package-internal: True when `argv` (an execArgv) sets the `@aiots/source` condition. */
 export function hasSourceCondition(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -16,13 +16,13 @@ export function hasSourceCondition(argv: readonly string[]): boolean {
   return false;
 }
 
-/** @internal Callbacks a worker makes into its pool. */
+/** Package-internal: Callbacks a worker makes into its pool. */
 export interface WorkerOwner {
   _onMessage(w: PoolWorker, msg: unknown[]): void;
   _onExit(w: PoolWorker, code: number | null, signal: string | null): void;
 }
 
-/** @internal */
+/** Package-internal: */
 export abstract class PoolWorker {
   readonly index: number;
   /** Jobs sent and not yet reported, oldest first, from `head`. */

@@ -167,7 +167,7 @@ export class TimerHandle extends Handle {
 const resolved = Promise.resolve();
 
 /**
- * @internal Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
+ * Package-internal: Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
  * costs a fraction of Node's `queueMicrotask`, which builds an AsyncResource per call.
  */
 export function microtask(fn: () => void): void {
@@ -205,7 +205,7 @@ let batchLoop: Loop | undefined;
  */
 let endChunk = false;
 
-/** @internal See `endChunk`. */
+/** Package-internal: See `endChunk`. */
 export function endChunkAfterCallback(): void {
   endChunk = true;
 }
@@ -823,7 +823,7 @@ function checkDelay(ms: unknown, name: string): void {
 
 // ---- never-retrieved exceptions -----------------------------------------------------------
 
-/** @internal */
+/** Package-internal: */
 export interface UnretrievedRecord {
   loop: Loop;
   exception: unknown;
@@ -869,7 +869,7 @@ function reportAtExit(): void {
   }
 }
 
-/** @internal Called when a future fails and nobody has asked for its exception yet. */
+/** Package-internal: Called when a future fails and nobody has asked for its exception yet. */
 export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): void {
   const loop = fut._loop;
   if (!exitHook) {
@@ -889,7 +889,7 @@ export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTas
   finalizer.register(fut, rec, rec);
 }
 
-/** @internal The exception of `fut` was retrieved after all. */
+/** Package-internal: The exception of `fut` was retrieved after all. */
 export function untrackUnretrieved(fut: Future<unknown>): void {
   const rec = unretrievedOf.get(fut);
   if (rec === undefined) return;
@@ -939,7 +939,7 @@ export function getRunningLoop(): Loop {
   throw new InvalidStateError('no running event loop');
 }
 
-/** @internal Every loop not yet garbage-collected (for the task tree). */
+/** Package-internal: Every loop not yet garbage-collected (for the task tree). */
 export function allLoops(): Loop[] {
   const out: Loop[] = [];
   for (const ref of liveLoops) {
@@ -954,11 +954,11 @@ export function allLoops(): Loop[] {
 // Loop.createTask need their classes, and a static import back would be a cycle.
 let FutureCtor: new <T>(loop: Loop, label?: string) => Future<T>;
 let TaskCtor: new <T>(fn: () => Promise<T>, loop: Loop, opts?: TaskOptions) => Task<T>;
-/** @internal */
+/** Package-internal: */
 export function _setFutureCtor(ctor: typeof FutureCtor): void {
   FutureCtor = ctor;
 }
-/** @internal */
+/** Package-internal: */
 export function _setTaskCtor(ctor: typeof TaskCtor): void {
   TaskCtor = ctor;
 }

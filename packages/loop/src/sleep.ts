@@ -2,7 +2,7 @@ import { describe } from './errors.ts';
 import { Future, PENDING } from './future.ts';
 import { getLoop, type TimerHandle } from './loop.ts';
 
-/** @internal A Future settled by a timer; cancelling it cancels the timer. */
+/** Package-internal: A Future settled by a timer; cancelling it cancels the timer. */
 export class SleepFuture<T> extends Future<T> {
   /** @internal */ _timer: TimerHandle | undefined = undefined;
   /** @internal */ _result: T | undefined = undefined;
@@ -30,7 +30,7 @@ function wake(f: SleepFuture<unknown>): void {
   if (f._state === PENDING) f._resolve(f._result);
 }
 
-/** @internal Validates a delay argument the way `sleep` does. */
+/** Package-internal: Validates a delay argument the way `sleep` does. */
 export function checkMs(ms: unknown, name: string, where: string): number {
   if (typeof ms !== 'number') {
     throw new TypeError(

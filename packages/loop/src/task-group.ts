@@ -9,9 +9,9 @@
 import { CancelledError, describe, InvalidStateError, TaskGroupError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
 import type { Loop } from './loop.ts';
-import { createTask, currentStepTask, type Task, type TaskOptions } from './task.ts';
+import { createTask, currentStepTask, DEFER_START, type Task, type TaskOptions } from './task.ts';
 
-const DEFER: TaskOptions = { _defer: true };
+const DEFER: TaskOptions = { [DEFER_START]: true };
 
 /** Options of `taskGroup`. */
 export interface TaskGroupOptions {
@@ -78,7 +78,7 @@ export class TaskGroup {
    * @throws {InvalidStateError} before the group is entered, after it finished, or while it
    * is shutting down after a failure.
    */
-  createTask<T>(fn: () => Promise<T>, opts?: Omit<TaskOptions, '_defer'>): Task<T> {
+  createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
     if (!this.#entered) {
       // `await using tg = new TaskGroup()`: the group is entered by its first child.
       const parent = currentStepTask();
@@ -108,10 +108,7 @@ export class TaskGroup {
       }
       this.#started(task as Task<unknown>);
     } else {
-      task = loop.createTask(
-        fn,
-        opts === undefined ? DEFER : ({ ...opts, _defer: true } as TaskOptions),
-      );
+      task = loop.createTask(fn, opts === undefined ? DEFER : { ...opts, [DEFER_START]: true });
       this.#queue.push(task as Task<unknown>);
       this.#pending++;
     }

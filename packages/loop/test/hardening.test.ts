@@ -3,6 +3,8 @@
  * captured a task's cancellation, failures nobody heard of, memory and timers that lived
  * too long, cancels that were lost or recursed, and the loop under fake timers.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CancelledError,
   createTask,
@@ -307,5 +309,41 @@ describe('fake timers', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('one copy per process', () => {
+  test('a second copy of @aiots/loop fails at load with an error naming both copies', async () => {
+    const { code, stdout } = await runGcFixture('two-copies.ts');
+    expect(code).toBe(0);
+    const err = JSON.parse(stdout) as { name: string; code: string; message: string };
+    expect(err.name).toBe('DuplicatePackageError');
+    expect(err.code).toBe('AIOTS_DUPLICATE_PACKAGE');
+    expect(err.message).toMatch(/src\/context\.ts and .* at .*dist\/chunk-\w+\.js/);
+  });
+});
+
+describe('unsupported Node.js', () => {
+  // The machine's system Node (20 here) loads the build and must hear why it should not.
+  const systemNode = '/usr/bin/node';
+  const major = (() => {
+    try {
+      return Number(
+        execFileSync(systemNode, ['-p', 'process.versions.node.split(".")[0]'], {
+          encoding: 'utf8',
+        }).trim(),
+      );
+    } catch {
+      return Number.NaN;
+    }
+  })();
+  test.runIf(major < 24)('a Node older than 24 gets a warning naming the need', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const out = spawnSync(systemNode, ['-e', `import(${JSON.stringify(dist)})`], {
+      encoding: 'utf8',
+    });
+    expect(out.status).toBe(0);
+    expect(out.stderr).toContain('AIOTS_UNSUPPORTED_NODE');
+    expect(out.stderr).toContain('needs Node.js 24 or later');
   });
 });

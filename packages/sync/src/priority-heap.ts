@@ -37,7 +37,7 @@ function incomparable(a: unknown, b: unknown): TypeError {
  * The default PriorityQueue order: numbers (and bigints) numerically, strings by code unit,
  * arrays element by element like Python tuples (a prefix comes first). Mixed kinds throw.
  *
- * @internal
+ * Package-internal.
  */
 export function naturalCompare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
@@ -59,13 +59,13 @@ export function naturalCompare(a: unknown, b: unknown): number {
   return x.length - y.length;
 }
 
-/** @internal Checks an item before it enters a heap ordered by `naturalCompare`. */
+/** Package-internal: Checks an item before it enters a heap ordered by `naturalCompare`. */
 export function checkNatural(item: unknown): void {
   // An item alone in the heap is never compared; refuse it now rather than at the next put.
   if (kindOf(item) === 0) throw incomparable(item, item);
 }
 
-/** @internal */
+/** Package-internal: */
 export class PriorityHeap<T> {
   readonly #items: T[] = [];
   readonly #seqs: number[] = [];

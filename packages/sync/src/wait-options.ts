@@ -13,13 +13,13 @@ import {
 
 export { AbortWatch, describe, signalOf, type WaitOptions };
 
-/** @internal The settled promise the fast paths return: no allocation per call. */
+/** Package-internal: The settled promise the fast paths return: no allocation per call. */
 export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
-/** @internal */
+/** Package-internal: */
 export const RESOLVED_VOID: Promise<void> = Promise.resolve();
 
 /**
- * @internal A waiter's Future that tells its primitive, once, whether the waiter took what
+ * Package-internal: A waiter's Future that tells its primitive, once, whether the waiter took what
  * it was handed (see `HandOffFuture`): `acquire()` returns it as is, with no `async`
  * wrapper around `await fut` to do the bookkeeping after the wait.
  */
@@ -42,7 +42,7 @@ export class HandOff<T> extends HandOffFuture<T> {
   }
 }
 
-/** @internal Validates a weight or count: an integer from 1 up to `max`. */
+/** Package-internal: Validates a weight or count: an integer from 1 up to `max`. */
 export function checkCount(
   value: unknown,
   name: string,

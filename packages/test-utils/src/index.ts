@@ -37,4 +37,10 @@ export {
   seededRandom,
   type TwoWayPair,
 } from './stream-conformance.ts';
+export {
+  type ApiSurface,
+  exportSurfaceTests,
+  leakedInternals,
+  publicSurface,
+} from './surface.ts';
 export { selfSignedCert, type TestCertificate } from './tls-cert.ts';
