@@ -99,21 +99,24 @@ describe('echo through a pty', () => {
 });
 
 describe('closing', () => {
-  test('close() right after a write flushes it, then closes; waitClosed returns', inLoop(async () => {
-    const pty = await ptyPair();
-    try {
-      const [, w1] = await openSerialConnection({ path: pty.a, baudRate: 115200 });
-      const [r2, w2] = await openSerialConnection({ path: pty.b, baudRate: 115200 });
-      w1.write('last words\n');
-      w1.close();
-      await w1.waitClosed();
-      expect((await r2.readline()).toString()).toBe('last words\n');
-      w2.close();
-      await w2.waitClosed();
-    } finally {
-      await pty.close();
-    }
-  }));
+  test(
+    'close() right after a write flushes it, then closes; waitClosed returns',
+    inLoop(async () => {
+      const pty = await ptyPair();
+      try {
+        const [, w1] = await openSerialConnection({ path: pty.a, baudRate: 115200 });
+        const [r2, w2] = await openSerialConnection({ path: pty.b, baudRate: 115200 });
+        w1.write('last words\n');
+        w1.close();
+        await w1.waitClosed();
+        expect((await r2.readline()).toString()).toBe('last words\n');
+        w2.close();
+        await w2.waitClosed();
+      } finally {
+        await pty.close();
+      }
+    }),
+  );
 });
 
 describe('a device that vanishes', () => {
