@@ -2,7 +2,7 @@
 event loop, doing the work the bench asks for on stdin and answering with the seconds it
 took. Commands (one per line): `lines N` (N round trips of a 64-byte line: write, drain,
 readline), `bulk N` (N chunks of 64 KiB written with drain while the echo is read back),
-`quit`.
+`quit`. Each answer is the wall and CPU seconds the work took.
 """
 import asyncio
 import sys
@@ -58,8 +58,9 @@ async def main():
             break
         n = int(cmd[1])
         start = time.perf_counter()
+        cpu = time.process_time()
         await (lines if cmd[0] == "lines" else bulk)(reader, writer, n)
-        print(f"{time.perf_counter() - start:.9f}", flush=True)
+        print(f"{time.perf_counter() - start:.9f} {time.process_time() - cpu:.9f}", flush=True)
     writer.close()
     server.close()
 
