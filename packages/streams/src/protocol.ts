@@ -69,8 +69,8 @@ export class Protocol {
 /**
  * A stream protocol that receives into buffers it provides, as asyncio's
  * `BufferedProtocol`: the transport asks `getBuffer(sizeHint)` for a buffer, fills its
- * start and calls `bufferUpdated(nbytes)`. On TCP client connections the socket reads
- * straight into the buffer (Node's `onread`); elsewhere each received chunk is copied in.
+ * start and calls `bufferUpdated(nbytes)`, as often as a received chunk needs (each chunk
+ * is copied in).
  *
  * @example
  * ```ts

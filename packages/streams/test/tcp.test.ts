@@ -651,6 +651,30 @@ describe('connect', () => {
   );
 
   test(
+    'happyEyeballsDelayMs: localhost reaches a server on 127.0.0.1 only',
+    inLoop(async () => {
+      const server = await startServer(
+        async (_r, w) => {
+          w.write('v4');
+          w.close();
+        },
+        '127.0.0.1',
+        0,
+      );
+      const [reader] = await openConnection('localhost', server.address().port, {
+        happyEyeballsDelayMs: 10,
+        timeoutMs: 5_000,
+      });
+      expect((await reader.read()).toString()).toBe('v4');
+      await expect(
+        openConnection('127.0.0.1', 1, { happyEyeballsDelayMs: 'x' as unknown as number }),
+      ).rejects.toThrow(TypeError);
+      server.close();
+      await server.waitClosed();
+    }),
+  );
+
+  test(
     'a host that does not resolve: HostNotFoundError',
     inLoop(async () => {
       const e = await openConnection('no-such-host.invalid', 80).catch((x: unknown) => x);
