@@ -200,7 +200,7 @@ export class SerialTransport implements Transport {
   getExtraInfo<T = unknown>(name: ExtraInfoName, defaultValue?: T): T {
     let v: unknown;
     if (name === 'serial' || name === 'socket') v = this.#port;
-    else if (name === 'path' || name === 'peername') v = this.#path;
+    else if (name === 'path') v = this.#path;
     else if (name === 'baudRate') v = this.#port.baudRate;
     return (v === undefined ? defaultValue : v) as T;
   }

@@ -124,6 +124,7 @@ export class Server {
   readonly #transports = new Set<SocketTransport>();
   readonly #handlers = new Set<Task<unknown>>();
   #closedWaiters: Future<void>[] = [];
+  #statsWaiters: Future<void>[] = [];
   #forever: Future<void> | undefined;
   #accepted = 0;
   #handlerErrors = 0;
@@ -437,8 +438,6 @@ export class Server {
       await park(fut, signal);
     }
   }
-
-  #statsWaiters: Future<void>[] = [];
 
   /**
    * A frozen snapshot: `{ serving, connections, handlers, accepted, handlerErrors }`.

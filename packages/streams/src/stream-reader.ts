@@ -27,8 +27,8 @@ const NEWLINE = [Buffer.from('\n')];
 /** What a parked hand-off read is. */
 const LINE = 1;
 const READ = 2;
-const LINE_LABEL = { label: 'StreamReader.readline' } as const;
-const READ_LABEL = { label: 'StreamReader.read' } as const;
+const LINE_LABEL = 'StreamReader.readline';
+const READ_LABEL = 'StreamReader.read';
 
 /** Options of `new StreamReader()`. */
 export interface StreamReaderOptions {
@@ -422,7 +422,7 @@ export class StreamReader {
     }
     const fut = new HandOffFuture<Buffer>(this.#onHandOff, {
       loop: this.#loop,
-      label: kind === LINE ? LINE_LABEL.label : READ_LABEL.label,
+      label: kind === LINE ? LINE_LABEL : READ_LABEL,
     });
     this.#pending = fut;
     this.#pendingKind = kind;

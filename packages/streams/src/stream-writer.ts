@@ -200,8 +200,9 @@ export class StreamWriter {
 
   /**
    * Information about the connection: `'peername'` and `'sockname'` give a
-   * `{ address, port, family }`, `'socket'` the Node socket, `'peercert'` the TLS peer's
-   * certificate; `defaultValue` for a name the transport does not know.
+   * `{ address, port, family }` (`undefined` for a pipe), `'socket'` the Node socket,
+   * `'peercert'` the TLS peer's certificate; `defaultValue` for a name the transport does
+   * not know.
    *
    * @param name What to get.
    * @param defaultValue Returned when there is no such information.
@@ -210,13 +211,13 @@ export class StreamWriter {
    * import { openConnection, startServer } from '@aiots/streams';
    * const server = await startServer(async (_r, w) => w.close(), '127.0.0.1', 0);
    * const [, writer] = await openConnection('127.0.0.1', server.address().port);
-   * console.log(writer.getExtraInfo('peername').address); // 127.0.0.1
+   * console.log(writer.getExtraInfo('peername')?.address); // 127.0.0.1
    * console.log(writer.getExtraInfo('nope', 'dflt')); // dflt
    * writer.close();
    * server.close();
    * ```
    */
-  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress;
+  getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | undefined;
   getExtraInfo<T = unknown>(name: ExtraInfoName, defaultValue?: T): T;
   getExtraInfo(name: ExtraInfoName, defaultValue?: unknown): unknown {
     return this.#transport.getExtraInfo(name, defaultValue);

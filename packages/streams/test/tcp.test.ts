@@ -78,7 +78,7 @@ describe('echo (143)', () => {
       const server = await startServer(
         async (_r, w) => {
           const peer = w.getExtraInfo('peername');
-          w.write(`${peer.address} ${peer.family}\n`);
+          w.write(`${peer?.address} ${peer?.family}\n`);
           w.close();
         },
         '127.0.0.1',
@@ -92,7 +92,7 @@ describe('echo (143)', () => {
         port: server.address().port,
         family: 'IPv4',
       });
-      expect(sock.port).toBeGreaterThan(0);
+      expect(sock?.port).toBeGreaterThan(0);
       expect(writer.getExtraInfo('socket')).toBeInstanceOf(net.Socket);
       expect(writer.getExtraInfo('peercert', null)).toBeNull();
       writer.close();
@@ -115,7 +115,7 @@ describe('echo (143)', () => {
         0,
       );
       const [reader, writer] = await openConnection('::1', v6.address().port);
-      expect(writer.getExtraInfo('peername').family).toBe('IPv6');
+      expect(writer.getExtraInfo('peername')?.family).toBe('IPv6');
       writer.write('six\n');
       expect((await reader.readline()).toString()).toBe('six\n');
       writer.close();
