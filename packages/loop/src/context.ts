@@ -73,6 +73,9 @@ export function inRoot<A extends unknown[], R>(fn: (...args: A) => R, ...args: A
 }
 
 let epoch = 0;
+// One timer, re-armed with refresh() each time: no allocation and no ref toggling per turn.
+// It fires once at start-up, which only bumps the epoch.
+const bumpTimer = setTimeout(() => bumpFromTimer(), 0).unref();
 let bumpScheduled = false;
 let bumpTimerPending = false;
 
@@ -90,7 +93,9 @@ function bumpFromTimer(): void {
 export function currentEpoch(): number {
   if (!bumpScheduled) {
     bumpScheduled = true;
-    setImmediate(bump).unref();
+    // Not unref'd: an immediate runs in this iteration of Node's loop anyway, so it cannot
+    // keep the process alive, and unref() would cost two native calls per turn.
+    setImmediate(bump);
     // An immediate queued while Node is in its check phase (a turn started by setImmediate,
     // as virtual-time jumps and yielding batches are) runs only in the next iteration's
     // check phase, after that iteration's timers: a `setTimeout(cb, 0)` set in this turn
@@ -99,7 +104,7 @@ export function currentEpoch(): number {
     // changes before such callbacks run.
     if (!bumpTimerPending) {
       bumpTimerPending = true;
-      setTimeout(bumpFromTimer, 0).unref();
+      bumpTimer.refresh();
     }
   }
   return epoch;

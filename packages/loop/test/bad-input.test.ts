@@ -264,6 +264,11 @@ describe('task groups', () => {
       /Expected `limit` to be an integer from 1 and up, got number 0/,
     );
     await expectFailure(() => new TaskGroup({ limit: 1.5 }), RangeError, /got number 1.5/);
+    await expectFailure(
+      () => new TaskGroup({ limit: '5' as never }),
+      TypeError,
+      /`limit` to be a number, got string "5"/,
+    );
   });
 
   test('taskGroup(notAFunction) rejects with TypeError', async () => {

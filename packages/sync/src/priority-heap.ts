@@ -73,7 +73,6 @@ export class PriorityHeap<T> {
   readonly #compare: Compare<T>;
   readonly #check: ((item: T) => void) | undefined;
   #nextSeq = 0;
-  #frontSeq = 0;
 
   /** `check(item)` may throw to refuse an item before it is inserted. */
   constructor(compare: Compare<T>, check?: (item: T) => void) {
@@ -93,11 +92,6 @@ export class PriorityHeap<T> {
   push(item: T): void {
     this.#check?.(item);
     this.#insert(item, this.#nextSeq++);
-  }
-
-  /** Re-inserts `item` ahead of every item of equal priority already queued. */
-  putBack(item: T): void {
-    this.#insert(item, --this.#frontSeq);
   }
 
   #insert(item: T, seq: number): void {
