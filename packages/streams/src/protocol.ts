@@ -1,7 +1,7 @@
 /**
  * asyncio's protocol classes: the callbacks a transport calls. Subclass one and override
- * what you need; the base methods do nothing. Callbacks run in Node's I/O callbacks, outside
- * any task: start a task (`createTask`) for work that must await.
+ * what you need; the base methods do nothing. Callbacks run from Node's I/O callbacks, not as
+ * the step of any task: start a task (`createTask`) for work that must await.
  */
 import type { DatagramTransport, SocketAddress, Transport } from './transport.ts';
 

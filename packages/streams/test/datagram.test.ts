@@ -95,6 +95,24 @@ describe('createDatagramEndpoint (149)', () => {
   );
 
   test(
+    'reuseAddress lets two endpoints bind the same port',
+    inLoop(async () => {
+      const [a] = await createDatagramEndpoint(() => new Reverse(), {
+        localAddr: LOCAL,
+        reuseAddress: true,
+      });
+      const port = a.getExtraInfo<SocketAddress>('sockname').port;
+      const [b] = await createDatagramEndpoint(() => new Reverse(), {
+        localAddr: { address: '127.0.0.1', port },
+        reuseAddress: true,
+      });
+      expect(b.getExtraInfo<SocketAddress>('sockname').port).toBe(port);
+      a.close();
+      b.close();
+    }),
+  );
+
+  test(
     'IPv6 endpoints',
     inLoop(async () => {
       const [server] = await createDatagramEndpoint(() => new Reverse(), {

@@ -8,9 +8,11 @@ import {
   ConnectionError,
   ConnectionRefusedError,
   ConnectionResetError,
+  createConnection,
   HostNotFoundError,
   LimitOverrunError,
   openConnection,
+  Protocol,
   type StreamReader,
   type StreamWriter,
   startServer,
@@ -302,6 +304,59 @@ describe('drain and back-pressure (144, 145)', () => {
       );
       expect(() => writer.writelines(5 as unknown as string[])).toThrow(TypeError);
       writer.close();
+      server.close();
+      await server.waitClosed();
+    }),
+  );
+});
+
+describe('transport write limits', () => {
+  test(
+    'setWriteBufferLimits: pause above high, resume at low; bad limits are RangeErrors',
+    inLoop(async () => {
+      let release!: () => void;
+      const go = new Promise<void>((r) => {
+        release = r;
+      });
+      const server = await startServer(
+        async (reader, writer) => {
+          await go;
+          while ((await reader.read(1 << 16)).length > 0) {}
+          writer.close();
+        },
+        '127.0.0.1',
+        0,
+      );
+      const calls: string[] = [];
+      const resumed = Promise.withResolvers<void>();
+      class Watch extends Protocol {
+        override pauseWriting() {
+          calls.push('pause');
+        }
+        override resumeWriting() {
+          calls.push('resume');
+          resumed.resolve();
+        }
+      }
+      const [t] = await createConnection(() => new Watch(), '127.0.0.1', server.address().port);
+      expect(t.getWriteBufferLimits()).toEqual([16384, 65536]);
+      t.setWriteBufferLimits(4096);
+      expect(t.getWriteBufferLimits()).toEqual([1024, 4096]);
+      t.setWriteBufferLimits(undefined, 100);
+      expect(t.getWriteBufferLimits()).toEqual([100, 400]);
+      expect(() => t.setWriteBufferLimits(10, 20)).toThrow(RangeError);
+      expect(() => t.setWriteBufferLimits(-1)).toThrow(RangeError);
+      // Fill the kernel buffers so ours holds more than 400 bytes.
+      for (let i = 0; i < 256 && t.getWriteBufferSize() <= 400; i++) {
+        t.write(Buffer.alloc(1 << 20));
+        await tick(1);
+      }
+      expect(calls).toEqual(['pause']);
+      release();
+      await resumed.promise;
+      expect(calls).toEqual(['pause', 'resume']);
+      expect(t.getWriteBufferSize()).toBeLessThanOrEqual(100);
+      t.close();
       server.close();
       await server.waitClosed();
     }),
