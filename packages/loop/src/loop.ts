@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { type Clock, RealClock } from './clock.ts';
 import { inRoot, taskStorage } from './context.ts';
-import { describe, InvalidStateError } from './errors.ts';
+import { checkMs, describe, InvalidStateError } from './errors.ts';
 import type { Future } from './future.ts';
 import { TimerQueue } from './heap.ts';
 import type { Task, TaskOptions } from './task.ts';
@@ -313,10 +313,7 @@ export class Loop {
     cb: (...args: A) => unknown,
     ...args: A
   ): TimerHandle {
-    if (delayMs === null || delayMs === undefined) {
-      throw new TypeError(`Expected \`delayMs\` to be a number, got ${describe(delayMs)}`);
-    }
-    checkDelay(delayMs, 'delayMs');
+    checkMs(delayMs, 'delayMs', 'callLater()');
     checkCallback(cb, 'callLater');
     return this._callAt(this.time() + delayMs, cb as (...a: unknown[]) => unknown, args);
   }
@@ -327,10 +324,7 @@ export class Loop {
     cb: (...args: A) => unknown,
     ...args: A
   ): TimerHandle {
-    if (whenMs === null || whenMs === undefined) {
-      throw new TypeError(`Expected \`whenMs\` to be a number, got ${describe(whenMs)}`);
-    }
-    checkDelay(whenMs, 'whenMs');
+    checkMs(whenMs, 'whenMs', 'callAt()');
     checkCallback(cb, 'callAt');
     return this._callAt(whenMs, cb as (...a: unknown[]) => unknown, args);
   }
@@ -812,13 +806,6 @@ function checkCallback(cb: unknown, where: string): void {
   if (typeof cb !== 'function') {
     throw new TypeError(`${where}() expected a callback function, got ${describe(cb)}`);
   }
-}
-
-function checkDelay(ms: unknown, name: string): void {
-  if (typeof ms !== 'number') {
-    throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(ms)}`);
-  }
-  if (Number.isNaN(ms)) throw new RangeError(`Expected \`${name}\` to be a number, got NaN`);
 }
 
 // ---- never-retrieved exceptions -----------------------------------------------------------

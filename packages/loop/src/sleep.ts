@@ -1,4 +1,4 @@
-import { describe } from './errors.ts';
+import { checkMs } from './errors.ts';
 import { Future, PENDING } from './future.ts';
 import { getLoop, type TimerHandle } from './loop.ts';
 
@@ -28,19 +28,6 @@ export class SleepFuture<T> extends Future<T> {
 function wake(f: SleepFuture<unknown>): void {
   f._timer = undefined;
   if (f._state === PENDING) f._resolve(f._result);
-}
-
-/** Package-internal: Validates a delay argument the way `sleep` does. */
-export function checkMs(ms: unknown, name: string, where: string): number {
-  if (typeof ms !== 'number') {
-    throw new TypeError(
-      `${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`,
-    );
-  }
-  if (Number.isNaN(ms)) {
-    throw new RangeError(`${where} expected \`${name}\` to be a number of milliseconds, got NaN`);
-  }
-  return ms;
 }
 
 /**

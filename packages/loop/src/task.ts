@@ -522,7 +522,12 @@ export class Task<T> extends Future<T> {
     // times it until its next chunk (see Loop.#runOnce).
     if (this._loop.debug) this._loop._stepTask = this as Task<unknown>;
     let err: CancelledError | undefined;
-    if (flags & FORCE_CANCEL || this._mustCancel) {
+    // waitFor()'s view of a promise that settled before the pending cancel reached it: the
+    // outcome is delivered (a lock acquired or an item taken through that promise must not
+    // be dropped, as CPython's wait_for does not drop it), and the cancel stays pending for
+    // the task's next cancellation point.
+    const keep = !cancelled && (w.fut._flags & CANCEL_LAST) !== 0;
+    if (flags & FORCE_CANCEL || (this._mustCancel && !keep)) {
       this._mustCancel = false;
       err = new CancelledError(cancelMessage(this._cancelMsg));
       cancelled = true;

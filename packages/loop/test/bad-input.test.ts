@@ -77,7 +77,7 @@ describe('delays and deadlines', () => {
       await expectFailure(
         () => loop.callAt('soon' as never, () => {}),
         TypeError,
-        /`whenMs` to be a number, got string "soon"/,
+        /callAt\(\) expected `whenMs` to be a number of milliseconds, got string "soon"/,
       );
     });
   });

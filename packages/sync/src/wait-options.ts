@@ -16,9 +16,16 @@
  *   nothing is handed to it and the primitive keeps working from the next loop.
  */
 import type { Future } from '@aiots/loop';
-import { Deque, describe, HandOffFuture, signalOf, type WaitOptions } from '@aiots/loop/lowlevel';
+import {
+  AbortWatch,
+  Deque,
+  describe,
+  HandOffFuture,
+  signalOf,
+  type WaitOptions,
+} from '@aiots/loop/lowlevel';
 
-export { describe, signalOf, type WaitOptions };
+export { AbortWatch, describe, signalOf, type WaitOptions };
 
 /** Package-internal: The settled promise the fast paths return: no allocation per call. */
 export const RESOLVED_TRUE: Promise<true> = Promise.resolve(true);
@@ -33,44 +40,6 @@ export class Count {
 /** Package-internal: True when `fut` can never resume: its loop is closed. */
 export function isDead(fut: Future<unknown>): boolean {
   return fut.getLoop().isClosed();
-}
-
-/**
- * Package-internal: `AbortWatch` of `@aiots/loop/lowlevel` (an abort while `fut` is pending cancels
- * it, and records that the abort ended the wait), except that a Future whose loop is closed
- * is left alone: a wait abandoned by a `run()` that ended keeps its listener on a signal
- * that may abort much later (`AbortSignal.timeout()`, an app-wide controller), and cancelling
- * the Future then would throw 'Event loop is closed' out of the listener, an uncaught
- * exception. A listener object, not a closure per wait.
- */
-export class AbortWatch {
-  /** True when the abort cancelled the wait (the waiter should throw `signal.reason`). */
-  aborted = false;
-  readonly #signal: AbortSignal;
-  readonly #fut: Future<unknown>;
-
-  constructor(signal: AbortSignal, fut: Future<unknown>) {
-    this.#signal = signal;
-    this.#fut = fut;
-    signal.addEventListener('abort', this);
-  }
-
-  /** The `abort` listener. */
-  handleEvent(): void {
-    const fut = this.#fut;
-    if (fut.done()) return;
-    if (isDead(fut)) {
-      this.dispose();
-      return;
-    }
-    this.aborted = true;
-    fut.cancel();
-  }
-
-  /** Stops watching. */
-  dispose(): void {
-    this.#signal.removeEventListener('abort', this);
-  }
 }
 
 /**
