@@ -6,6 +6,10 @@
  * The server tracks every connection's transport and, for `startServer`, the task running
  * each connection's handler. `waitClosed()` returns once the server is closed and both sets
  * are empty (asyncio 3.12.1+ waits for the connections too).
+ *
+ * One file because the class and its four constructors share one accept path (protocol from
+ * the factory, transport, tracking) and one set of checks; split, each piece would import
+ * the others' internals.
  */
 import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
