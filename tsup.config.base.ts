@@ -20,7 +20,7 @@ export function aiotsTsup(extraEntries: readonly string[] = []): Options {
     dts: {
       // Declarations are built against the siblings' published `dist` types (turbo builds
       // them first), never against their sources, so the shipped .d.ts matches npm.
-      compilerOptions: { customConditions: [] },
+      compilerOptions: { customConditions: [], stripInternal: true },
     },
     sourcemap: true,
     clean: true,

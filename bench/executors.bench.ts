@@ -9,6 +9,9 @@
  *   (ratios are per job).
  * - CPU-bound speed-up: 4 jobs of a ~200 ms computation on 2 workers, against the same four
  *   computations run one after another on the main thread (target: at most 0.6x of serial).
+ * - A big argument: 20 jobs, each given an array of 50,000 small objects, on 2 threads,
+ *   against piscina. Both clone each argument once (no target: it shows that `submit` adds
+ *   no clone of its own).
  */
 import { availableParallelism } from 'node:os';
 import { ProcessPoolExecutor, ThreadPoolExecutor } from '@aiots/executors';
@@ -24,6 +27,12 @@ const CPU_JOBS = 4;
 const jobs = new URL('./executors-jobs.mjs', import.meta.url);
 const inc = { module: jobs, name: 'default' } as const;
 const burnJob = { module: jobs, name: 'burn' } as const;
+const sizeJob = { module: jobs, name: 'size' } as const;
+const BIG_JOBS = 20;
+// One array per job: a batch clones an object given to several of its jobs only once.
+const bigs = Array.from({ length: BIG_JOBS }, () =>
+  Array.from({ length: 50_000 }, (_, i) => ({ i, name: `item ${i}`, tags: [i] })),
+);
 
 /**
  * The n for which `burn(n)` takes about `ms` of CPU on this machine. Measured in CPU time:
@@ -100,6 +109,28 @@ await run(async () => {
       },
     ],
     { ops: N, rounds: 3, samples: 2, target: { vs: 'tinypool', atLeast: 1 } },
+  );
+
+  await compare(
+    `${BIG_JOBS} jobs with a 50,000-object argument on 2 threads`,
+    {
+      name: 'ThreadPoolExecutor submit + Promise.all',
+      fn: async () => {
+        const tasks = [];
+        for (let i = 0; i < BIG_JOBS; i++) tasks.push(threads.submit(sizeJob, bigs[i]));
+        await Promise.all(tasks);
+      },
+    },
+    [
+      {
+        name: 'piscina run + Promise.all',
+        fn: async () =>
+          void (await Promise.all(
+            Array.from({ length: BIG_JOBS }, (_, i) => piscina.run(bigs[i], { name: 'size' })),
+          )),
+      },
+    ],
+    { ops: BIG_JOBS, rounds: 3 },
   );
 
   const n = calibrate(200);

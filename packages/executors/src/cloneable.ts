@@ -1,8 +1,8 @@
 /**
- * Checks, before a job is queued, that its arguments can cross by structured clone, so
- * `submit` can throw a `DataCloneError` naming the argument instead of failing later in a
- * batch. Plain data is walked (cheap, and gives a path such as `args[0].onDone`); anything
- * else is tried with `structuredClone`, which is exact.
+ * Explains why a job's arguments could not be posted to a worker. Nothing is checked before
+ * a job is sent (a check would cost up to a second clone of every argument on the loop);
+ * when posting fails, this finds which argument is at fault and why: plain data is walked
+ * (giving a path such as `args[0].onDone`), anything else is tried with `structuredClone`.
  */
 import { DataCloneError } from './errors.ts';
 
@@ -107,21 +107,49 @@ function tryClone(o: object, path: string): Problem | undefined {
   }
 }
 
-/** @internal Throws `DataCloneError` if `args[index]` cannot cross to a worker. */
-export function checkArgument(value: unknown, index: number, where: string, shared: boolean): void {
-  const t = typeof value;
-  if (t !== 'object' && t !== 'function' && t !== 'symbol') return;
-  if (value === null) return;
-  const path = `args[${index}]`;
-  const problem = walk(value, path, { seen: new Set(), n: MAX_NODES, shared });
-  if (problem !== undefined) throw cloneError(problem, index, where);
+/** A platform error's message without its closing period (V8 ends clone errors with one). */
+function platformMessage(e: unknown): string {
+  return String((e as Error | undefined)?.message ?? e).replace(/\.$/, '');
 }
 
-/** @internal */
-export function cloneError(problem: Problem, index: number, where: string): DataCloneError {
-  const at = problem.path === `args[${index}]` ? '' : ` at ${problem.path}`;
+const EXPECTED =
+  'expected data that structured clone can copy (primitives, plain objects, arrays, Map, Set, Date, typed arrays…)';
+
+function findProblem(value: unknown, path: string, shared: boolean): Problem | undefined {
+  return walk(value, path, { seen: new Set(), n: MAX_NODES, shared });
+}
+
+/**
+ * The `DataCloneError` for a job whose message could not be posted.
+ * @param args the job's arguments (for a `map()` chunk, `[items]`).
+ * @param chunk whether `args[0]` is a `map()` chunk.
+ * @param where `ThreadPoolExecutor.submit()` or `….map()`, for the message.
+ * @param shared whether the workers share memory (threads).
+ * @param cause what posting threw.
+ */
+export function cloneFailure(
+  args: readonly unknown[],
+  chunk: boolean,
+  where: string,
+  shared: boolean,
+  cause: unknown,
+): DataCloneError {
+  const isMap = where.endsWith('.map()');
+  const items = chunk ? (args[0] as unknown[]) : args;
+  for (let i = 0; i < items.length; i++) {
+    const root = isMap ? 'item' : `args[${i}]`;
+    const problem = findProblem(items[i], root, shared);
+    if (problem === undefined) continue;
+    const at = problem.path === root ? '' : ` at ${problem.path}`;
+    const subject = isMap ? `An item of ${where}` : `Argument ${i} of ${where}`;
+    return new DataCloneError(
+      `${subject} cannot be sent to a worker: ${EXPECTED}, got ${problem.what}${at}`,
+      { argument: problem.path, cause: problem.cause ?? cause },
+    );
+  }
+  // Nothing we can see; the platform's message is all there is.
   return new DataCloneError(
-    `Argument ${index} of ${where} cannot be sent to a worker: expected data that structured clone can copy (primitives, plain objects, arrays, Map, Set, Date, typed arrays…), got ${problem.what}${at}`,
-    { argument: problem.path, cause: problem.cause },
+    `The ${isMap ? 'item' : 'arguments'} of this ${where} job cannot be sent to a worker (${platformMessage(cause)})`,
+    { argument: isMap ? 'item' : 'args', cause },
   );
 }

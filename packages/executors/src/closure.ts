@@ -174,7 +174,7 @@ class Walker {
 }
 
 /**
- * @internal The names `expression` (a function expression's source) uses that are neither
+ * Package-internal: The names `expression` (a function expression's source) uses that are neither
  * declared inside it nor globals, in order of first use.
  * @throws {SyntaxError} when the source cannot be parsed.
  */

@@ -14,7 +14,7 @@ import {
   RemoteError,
 } from './errors.ts';
 
-/** @internal What error-encode.js makes of a thrown value in the worker. */
+/** Package-internal: What error-encode.js makes of a thrown value in the worker. */
 export type EncodedError =
   | {
       $e: 1;
@@ -62,7 +62,7 @@ function define(target: object, key: string, value: unknown): void {
   }
 }
 
-/** @internal */
+/** Package-internal: */
 export function decodeError(enc: EncodedError, extra?: ReadonlyMap<string, ErrorClass>): unknown {
   if (enc.$e === 0) return enc.value;
   const hasCause = enc.cause !== undefined;

@@ -1,15 +1,11 @@
 /**
  * The named errors of `@aiots/executors`. Each has a stable `name` and `code`, extends
- * `AiotsError` (so `AiotsError.is(e)` holds), and has its own `is()` that checks a
- * `Symbol.for` kind, so checks hold across two copies of the package.
+ * `AiotsError` (so `AiotsError.is(e)` holds), and has its own `is()` that checks the kind
+ * every `@aiots/*` error declares (`errorKind`), so checks hold across two copies of the
+ * package.
  */
 import { AiotsError } from '@aiots/loop';
-
-const kind = Symbol.for('aiots.executors.error.kind');
-
-function isKind(e: unknown, name: string): boolean {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kind] === name;
-}
+import { isErrorKind as isKind, errorKind as kind } from '@aiots/loop/lowlevel';
 
 /**
  * The worker running a job died (the job called `process.exit`, threw from a timer, ran out
@@ -54,17 +50,20 @@ export class BrokenWorkerError extends AiotsError {
 
 /**
  * A value cannot cross to or from a worker by structured clone (a function, a symbol, a
- * promise, an object with native state, a detached buffer). Thrown by `submit` for an
- * argument, naming it in `argument` (`'args[1]'`, `'args[0].onDone'`), or by the job's task
- * when its result cannot come back (`argument` is `'result'`). `cause` is the platform error
- * when there is one.
+ * promise, an object with native state, a detached buffer). The job's Task fails with it,
+ * naming the value in `argument` (`'args[1]'`, `'args[0].onDone'`; `'item.cb'` for a
+ * `map()` item; `'result'` when the result cannot come back), and the message says what it
+ * found there. Arguments are not checked before they are sent, so this costs nothing when
+ * they can be. `submit` throws it at once only for what it handles itself: a `transfer()`
+ * list it cannot move, or (process pools) a view of a SharedArrayBuffer. `cause` is the
+ * platform error when there is one.
  *
  * @example
  * ```ts
  * import { DataCloneError, ThreadPoolExecutor } from '@aiots/executors';
  * await using pool = new ThreadPoolExecutor({ maxWorkers: 1 });
  * try {
- *   pool.submit((o: object) => o, { onDone: () => {} });
+ *   await pool.submit((o: object) => o, { onDone: () => {} });
  * } catch (e) {
  *   console.log(DataCloneError.is(e), (e as DataCloneError).argument); // true args[0].onDone
  * }
@@ -74,7 +73,7 @@ export class DataCloneError extends AiotsError {
   readonly [kind] = 'DataCloneError';
   override readonly code: string = 'AIOTS_DATA_CLONE';
   override name = 'DataCloneError';
-  /** Which value could not cross: `args[i]` with a path into it, or `result`. */
+  /** Which value could not cross: `args[i]` or `item` with a path into it, or `result`. */
   readonly argument: string;
 
   constructor(message: string, opts: { argument: string; cause?: unknown }) {

@@ -8,9 +8,10 @@ export {
   JobModuleError,
   RemoteError,
 } from './errors.ts';
+export type { Executor, JobArgs, ShutdownOptions } from './executor.ts';
 export type { Job, ModuleJob } from './job.ts';
 export type { MapOptions } from './map.ts';
-export { type ExecutorStats, type JobArgs, PoolExecutor, type PoolOptions } from './pool.ts';
+export { type ExecutorStats, PoolExecutor, type PoolOptions } from './pool.ts';
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './process-pool.ts';
 export { ThreadPoolExecutor, type ThreadPoolOptions } from './thread-pool.ts';
 export { toThread } from './to-thread.ts';

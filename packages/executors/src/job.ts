@@ -1,15 +1,21 @@
 /**
  * Jobs: what a pool can run. A self-contained function travels as its source text; a module
- * job names an export of a module the worker imports. Each distinct job gets a small integer
- * id once (checked for closures, resolved, validated), so a batch carries ids, and a worker
- * receives a function's source or module URL only the first time it meets it.
+ * job names an export of a module the worker imports. Each distinct job gets a spec once
+ * (checked for closures, resolved, validated) with a numeric id; each worker gives the specs
+ * it is sent a slot in its table of functions, so a batch carries slot numbers, and a worker
+ * receives a function's source or module URL only when it gets a slot (see PoolWorker).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe } from '@aiots/loop/lowlevel';
 import { freeIdentifiers } from './closure.ts';
 import { ClosureError, JobModuleError } from './errors.ts';
+import { LruMap } from './lru.ts';
 import { DEF_MODULE, DEF_SOURCE } from './protocol.js';
+
+/** The key of `ModuleJob`'s type-only signature: no value ever has it. */
+declare const signature: unique symbol;
 
 /**
  * A reference to a function exported by a module, which the worker imports (the module may
@@ -21,13 +27,13 @@ export interface ModuleJob<A extends unknown[] = unknown[], R = unknown> {
   readonly module: string | URL;
   readonly name?: string;
   /** Type-only: the signature of the export. Never set at runtime. */
-  readonly __signature?: (...args: A) => R;
+  readonly [signature]?: (...args: A) => R;
 }
 
 /** A job: a self-contained function, or a module export. */
 export type Job<A extends unknown[], R> = ((...args: A) => R) | ModuleJob<A, R>;
 
-/** @internal */
+/** Package-internal: */
 export interface JobSpec {
   readonly id: number;
   readonly kind: number;
@@ -37,23 +43,27 @@ export interface JobSpec {
   readonly name: string;
   /** For task names and messages. */
   readonly label: string;
+  /** What a task waiting on such a job shows in `formatTaskTree()`. */
+  readonly waitLabel: string;
 }
 
 const byFunction = new WeakMap<object, JobSpec>();
-const bySource = new Map<string, JobSpec>();
+/**
+ * How many function sources and module exports are remembered. A function object is found
+ * through `byFunction` while it lives; these caches serve new closures of a known source
+ * (an arrow written inside a loop) and repeated `{ module, name }` objects, and forget the
+ * least recently used beyond this many, so generated job functions cannot grow them without
+ * end. Workers bound their own tables (see PoolWorker's slots).
+ */
+const MAX_CACHED = 512;
+
+const bySource = new LruMap<string, JobSpec>(MAX_CACHED);
 const byObject = new WeakMap<object, JobSpec>();
-const byKey = new Map<string, JobSpec>();
+const byKey = new LruMap<string, JobSpec>(MAX_CACHED);
 let nextId = 0;
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return `string ${JSON.stringify(v.slice(0, 60))}`;
-  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`;
-  return `${typeof v} ${String(v)}`;
-}
-
 /**
- * @internal The spec of `job`, made on first use.
+ * Package-internal: The spec of `job`, made on first use.
  * @throws {TypeError} for something that is not a job; {ClosureError}; {JobModuleError}.
  */
 export function resolveJob(job: unknown, where: string): JobSpec {
@@ -100,7 +110,14 @@ function functionSpec(fn: (...a: unknown[]) => unknown, where: string): JobSpec 
     );
   }
   if (free.length > 0) throw closureError(label, free);
-  const spec: JobSpec = { id: nextId++, kind: DEF_SOURCE, payload: expression, name: label, label };
+  const spec: JobSpec = {
+    id: nextId++,
+    kind: DEF_SOURCE,
+    payload: expression,
+    name: label,
+    label,
+    waitLabel: `executor job ${label}`,
+  };
   bySource.set(source, spec);
   return spec;
 }
@@ -111,7 +128,7 @@ function toExpression(source: string): string {
   return `((o) => o[Reflect.ownKeys(o)[0]])({ ${source}\n})`;
 }
 
-/** @internal */
+/** Package-internal: */
 export function closureError(
   label: string,
   free: readonly string[],
@@ -156,6 +173,7 @@ function moduleSpec(job: ModuleJob, where: string): JobSpec {
     payload: href,
     name,
     label: `${name} (${file})`,
+    waitLabel: `executor job ${name} (${file})`,
   };
   byKey.set(key, spec);
   return spec;

@@ -5,6 +5,9 @@
  * submits the whole input up front).
  */
 import type { Task } from '@aiots/loop';
+import { checkKeys, intOption } from './options.ts';
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** Options of `map()`. */
 export interface MapOptions {
@@ -14,7 +17,7 @@ export interface MapOptions {
   prefetch?: number;
 }
 
-/** @internal What a chunk resolves with when one of its items threw. */
+/** Package-internal: What a chunk resolves with when one of its items threw. */
 export class ChunkFailure {
   readonly values: unknown[];
   readonly error: unknown;
@@ -24,16 +27,7 @@ export class ChunkFailure {
   }
 }
 
-function positiveInt(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(
-      `Expected \`${name}\` to be an integer from 1 and up, got ${String(value)}`,
-    );
-  }
-  return value;
-}
-
-/** @internal */
+/** The iterator behind `map()`: checks its options and input, then runs lazily. */
 export function mapJobs<T, R>(
   items: Iterable<T> | AsyncIterable<T>,
   opts: MapOptions,
@@ -42,12 +36,9 @@ export function mapJobs<T, R>(
   submitOne: (item: T) => Task<R>,
   submitChunk: (items: T[]) => Task<unknown>,
 ): AsyncIterableIterator<R> {
-  if (typeof opts !== 'object' || opts === null) {
-    throw new TypeError(`Expected ${where} options to be an object, got ${String(opts)}`);
-  }
-  const chunksize = opts.chunksize === undefined ? 1 : positiveInt(opts.chunksize, 'chunksize');
-  const prefetch =
-    opts.prefetch === undefined ? maxWorkers * 2 : positiveInt(opts.prefetch, 'prefetch');
+  checkKeys(`${where} options`, opts, ['chunksize', 'prefetch']);
+  const chunksize = intOption(opts, 'chunksize', 1, MAX_SAFE, 1);
+  const prefetch = intOption(opts, 'prefetch', 1, MAX_SAFE, maxWorkers * 2);
   const source = items as Partial<Iterable<T> & AsyncIterable<T>> | null | undefined;
   if (
     source === null ||
@@ -100,13 +91,14 @@ async function* run<T, R>(
         }
       }
       if (head === inflight.length) return;
-      const task = inflight[head] as Task<unknown>;
+      // The task stays in `inflight` while it is awaited: should the await throw (the
+      // consumer's task is cancelled), `finally` stops it with the others.
+      const v = await (inflight[head] as Task<unknown>);
       inflight[head++] = undefined;
       if (head > 256 && head * 2 > inflight.length) {
         inflight.splice(0, head);
         head = 0;
       }
-      const v = await task;
       if (chunksize === 1) {
         yield v as R;
       } else if (v instanceof ChunkFailure) {
@@ -117,7 +109,38 @@ async function* run<T, R>(
       }
     }
   } finally {
-    for (let i = head; i < inflight.length; i++) inflight[i]?.cancel();
-    if (!exhausted) await iter.return?.();
+    // Leaving early (break, return(), an error, a cancel): the jobs this map started are
+    // cancelled, and the iterator finishes only once they have stopped, so nothing of it
+    // runs on after the consumer's loop.
+    const stopping: Task<unknown>[] = [];
+    for (let i = head; i < inflight.length; i++) {
+      const t = inflight[i];
+      if (t !== undefined && !t.done()) {
+        t.cancel();
+        stopping.push(t);
+      }
+    }
+    try {
+      if (!exhausted) await iter.return?.();
+    } finally {
+      if (stopping.length > 0) await allDone(stopping);
+    }
   }
+}
+
+/**
+ * Resolves once every task is done. An aiots Future, so a cancel of the waiting task ends
+ * the wait (the jobs are already cancelled, and still stop). Returns at once when their loop
+ * is closed: nothing would settle them any more.
+ */
+function allDone(tasks: Task<unknown>[]): PromiseLike<void> | undefined {
+  const loop = (tasks[0] as Task<unknown>).getLoop();
+  if (loop.isClosed()) return undefined;
+  const all = loop.createFuture<void>();
+  let left = tasks.length;
+  const one = (): void => {
+    if (--left === 0 && !all.done()) all.setResult();
+  };
+  for (const t of tasks) t.addDoneCallback(one);
+  return all;
 }

@@ -6,7 +6,10 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { JobFuture } from './job-future.ts';
 
-/** @internal True when `argv` (an execArgv) sets the `@aiots/source` condition. */
+/** Job functions a worker keeps (see `PoolWorker.slotOf`). */
+export const MAX_SLOTS = 256;
+
+/** True when `argv` (an execArgv) sets the `@aiots/source` condition. */
 export function hasSourceCondition(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -16,13 +19,12 @@ export function hasSourceCondition(argv: readonly string[]): boolean {
   return false;
 }
 
-/** @internal Callbacks a worker makes into its pool. */
+/** Callbacks a worker makes into its pool. */
 export interface WorkerOwner {
-  _onMessage(w: PoolWorker, msg: unknown[]): void;
-  _onExit(w: PoolWorker, code: number | null, signal: string | null): void;
+  onWorkerMessage(w: PoolWorker, msg: unknown[]): void;
+  onWorkerExit(w: PoolWorker, code: number | null, signal: string | null): void;
 }
 
-/** @internal */
 export abstract class PoolWorker {
   readonly index: number;
   /** Jobs sent and not yet reported, oldest first, from `head`. */
@@ -32,8 +34,24 @@ export abstract class PoolWorker {
   /** How many jobs may be in flight; grows when jobs prove short. */
   window = 1;
   avgMs = -1;
-  /** Job ids whose definition this worker has received. */
-  known: boolean[] = [];
+  /** How long sending a job to this worker took lately (ms, average); -1 before the first. */
+  sendMs = -1;
+  /**
+   * The worker's table of job functions, in slots: a job names its function by slot, and a
+   * definition is sent with the first job that uses a slot. The table is bounded: past
+   * `MAX_SLOTS`, a new function takes the slot least recently used, but only a slot no
+   * unreported job uses (the worker replaces the slot's function when the definition
+   * arrives, and every job sent before has run by then). Should every slot be in use, the
+   * table grows, so it holds at most `MAX_SLOTS` plus the jobs in flight.
+   */
+  slotOf = new Map<number, number>();
+  /** Slot → id of the job spec it holds. */
+  slotSpec: number[] = [];
+  /** Slot → seq of the last job sent with it. */
+  slotLastSeq: number[] = [];
+  /** The spec and slot of the last job assigned (a map or a loop submits one function). */
+  lastSpecId = -1;
+  lastSlot = -1;
   ready = false;
   /** Why the pool is stopping this worker; undefined while it is in service. */
   stopping: 'idle' | 'cancel' | 'shutdown' | 'destroy' | undefined = undefined;
@@ -58,6 +76,12 @@ export abstract class PoolWorker {
 
   get inflight(): number {
     return this.jobs.length - this.head;
+  }
+
+  /** The seq of the oldest unreported job, or the next seq when none is. */
+  oldestUnreported(): number {
+    const job = this.jobs[this.head];
+    return job === undefined ? this.nextSeq : job.seq;
   }
 
   /** Removes and returns the oldest unreported job. */

@@ -1,6 +1,9 @@
 import { type ResourceLimits, type TransferListItem, Worker } from 'node:worker_threads';
+import { describe } from '@aiots/loop/lowlevel';
+import { schedulerOptions } from './options.ts';
 import { PoolExecutor, type PoolOptions } from './pool.ts';
 import { hasSourceCondition, PoolWorker, type WorkerOwner } from './pool-worker.ts';
+import { Scheduler } from './scheduler.ts';
 
 // The entry is thread-worker.js next to this module, in src/ as in dist/ (worker-side files are
 // JavaScript: see protocol.js). Run from sources (`--conditions=@aiots/source`), workers get
@@ -39,11 +42,11 @@ class ThreadWorker extends PoolWorker {
     });
     this.#worker = w;
     w.unref();
-    w.on('message', (msg: unknown[]) => owner._onMessage(this, msg));
+    w.on('message', (msg: unknown[]) => owner.onWorkerMessage(this, msg));
     w.on('error', (e) => {
       this.error = e;
     });
-    w.on('exit', (code) => owner._onExit(this, code, null));
+    w.on('exit', (code) => owner.onWorkerExit(this, code, null));
   }
 
   override runningSeq(): number {
@@ -87,31 +90,41 @@ class ThreadWorker extends PoolWorker {
  * ```
  */
 export class ThreadPoolExecutor extends PoolExecutor {
-  readonly #opts: ThreadPoolOptions;
-
   /**
    * @param opts `maxWorkers` (default `os.availableParallelism()`), `idleTimeoutMs` (30 000),
    *   `cancelGraceMs` (100), `resourceLimits`, `name`, `errorClasses`.
-   * @throws {TypeError} when an option is out of range, e.g. `maxWorkers: 0`.
+   * @throws {TypeError} for an unknown option (`maxWorker`) or one of the wrong type.
+   * @throws {RangeError} for a number out of range: `maxWorkers` is from 1 to 1024.
    */
   constructor(opts: ThreadPoolOptions = {}) {
-    super('ThreadPoolExecutor', opts);
-    if (
-      opts.resourceLimits !== undefined &&
-      (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)
-    ) {
-      throw new TypeError(
-        `Expected \`resourceLimits\` to be an object, got ${String(opts.resourceLimits)}`,
-      );
-    }
-    if (opts.name !== undefined && typeof opts.name !== 'string') {
-      throw new TypeError(`Expected \`name\` to be a string, got ${typeof opts.name}`);
-    }
-    this.#opts = { ...opts };
+    super(threadScheduler(opts));
   }
+}
 
-  /** @internal */
-  protected _spawn(index: number): PoolWorker {
-    return new ThreadWorker(this, index, this.#opts);
+function threadScheduler(opts: ThreadPoolOptions): Scheduler {
+  const common = schedulerOptions('ThreadPoolExecutor', opts, ['resourceLimits', 'name'], {
+    execArgv: 'a thread pool takes no `execArgv`; limit its memory with `resourceLimits`',
+    env: 'worker threads share the process environment',
+  });
+  if (
+    opts.resourceLimits !== undefined &&
+    (typeof opts.resourceLimits !== 'object' || opts.resourceLimits === null)
+  ) {
+    throw new TypeError(
+      `Expected \`resourceLimits\` to be an object, got ${describe(opts.resourceLimits)}`,
+    );
   }
+  if (opts.name !== undefined && typeof opts.name !== 'string') {
+    throw new TypeError(`Expected \`name\` to be a string, got ${describe(opts.name)}`);
+  }
+  const own = { ...opts };
+  return new Scheduler(
+    {
+      name: 'ThreadPoolExecutor',
+      spawn: (owner, index) => new ThreadWorker(owner, index, own),
+      sharesMemory: true,
+      checkTransferList: () => {},
+    },
+    common,
+  );
 }

@@ -1,6 +1,6 @@
 import { getLoop, setDefaultExecutorFactory, type Task } from '@aiots/loop';
+import type { JobArgs } from './executor.ts';
 import type { Job } from './job.ts';
-import type { JobArgs } from './pool.ts';
 import { ThreadPoolExecutor } from './thread-pool.ts';
 
 // Importing this package gives every loop a default executor: a thread pool created on first

@@ -141,6 +141,15 @@ function describeValue(v) {
   return `${typeof v} ${String(v).slice(0, 40)}`;
 }
 
+/**
+ * A platform error's message without its closing period, to quote inside a sentence
+ * (V8 ends its clone errors with one: "() => {} could not be cloned.").
+ * @param {unknown} e
+ */
+function withoutPeriod(e) {
+  return String(/** @type {Error} */ (e)?.message ?? e).replace(/\.$/, '');
+}
+
 function abortReason() {
   return new DOMException('The job was cancelled', 'AbortError');
 }
@@ -241,12 +250,18 @@ export class WorkerRuntime {
     this.#dead = true;
   }
 
-  /** @param {unknown[]} defs */
+  /**
+   * Fills slots of the function table. A slot may be given a new function: the pool reuses
+   * only slots that no job it has sent and not seen reported uses, so no queued job needs
+   * the function replaced.
+   * @param {unknown[]} defs
+   */
   #define(defs) {
     for (let i = 0; i < defs.length; i += 4) {
       const id = /** @type {number} */ (defs[i]);
       const payload = /** @type {string} */ (defs[i + 2]);
       const name = /** @type {string} */ (defs[i + 3]);
+      this.#speed[id] = 0;
       if (defs[i + 1] === DEF_SOURCE) {
         try {
           // Indirect eval: the function sees only the worker's globals, like a module job;
@@ -267,8 +282,11 @@ export class WorkerRuntime {
           this.#fns[id] = new LoadFailure(encodeError(e));
         }
       } else {
-        this.#fns[id] = import(payload).then(
+        /** @type {Promise<void>} */
+        const loading = import(payload).then(
           (/** @type {Record<string, unknown>} */ ns) => {
+            // The slot may hold another function by now.
+            if (this.#fns[id] !== loading) return;
             const fn = ns[name];
             if (typeof fn === 'function') {
               this.#fns[id] = /** @type {JobFn} */ (fn);
@@ -284,6 +302,7 @@ export class WorkerRuntime {
             );
           },
           (/** @type {unknown} */ e) => {
+            if (this.#fns[id] !== loading) return;
             this.#fns[id] = new LoadFailure(
               runtimeError(
                 'JobModuleError',
@@ -294,6 +313,7 @@ export class WorkerRuntime {
             );
           },
         );
+        this.#fns[id] = loading;
       }
     }
   }
@@ -489,7 +509,7 @@ export class WorkerRuntime {
           ST_ERR,
           runtimeError(
             'DataCloneError',
-            `The result of this job cannot be sent back: ${/** @type {Error} */ (e)?.message ?? String(e)}. Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
+            `The result of this job cannot be sent back (${withoutPeriod(e)}). Results cross by structured clone: return data, not functions, class instances with native state or promises.`,
             { argument: 'result' },
             e,
           ),

@@ -1,16 +1,13 @@
 import {
   BrokenWorkerError,
+  type ModuleJob,
   type ProcessPoolExecutor,
   type ThreadPoolExecutor,
 } from '@aiots/executors';
 import { expect } from 'vitest';
 import { crashyModule } from './helpers.ts';
 
-export const work = { module: crashyModule, name: 'work' } as {
-  module: URL;
-  name: string;
-  __signature?: (i: number, mode: string) => number;
-};
+export const work: ModuleJob<[number, string], number> = { module: crashyModule, name: 'work' };
 
 /** 10,000 jobs; one in a hundred crashes its worker, the modes taking turns. */
 export function plan(modes: string[]): string[] {

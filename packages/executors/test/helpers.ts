@@ -1,7 +1,12 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PoolExecutor, ProcessPoolExecutor, ThreadPoolExecutor } from '@aiots/executors';
+import {
+  type ModuleJob,
+  type PoolExecutor,
+  ProcessPoolExecutor,
+  ThreadPoolExecutor,
+} from '@aiots/executors';
 import { sleep } from '@aiots/loop';
 
 export const jobsModule = new URL('./fixtures/jobs.ts', import.meta.url);
@@ -22,12 +27,8 @@ export const pools: Array<
   ['ProcessPoolExecutor', ProcessPoolExecutor],
 ];
 
-export function job<A extends unknown[], R>(name: string) {
-  return { module: jobsModule, name } as {
-    module: URL;
-    name: string;
-    __signature?: (...a: A) => R;
-  };
+export function job<A extends unknown[], R>(name: string): ModuleJob<A, R> {
+  return { module: jobsModule, name };
 }
 
 /** True while a process with this pid exists. */

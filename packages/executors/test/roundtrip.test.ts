@@ -10,6 +10,44 @@ describe.each(pools)('%s round trips', (_name, Pool) => {
   });
   afterAll(() => pool.shutdown());
 
+  test("a job's task names the job it waits on (formatTaskTree shows it)", async () => {
+    const t = pool.submit(job<[number], number>('sleepMs'), 5);
+    expect(t.waitingOn()).toEqual(['executor job sleepMs (jobs.ts)']);
+    expect(await t).toBe(5);
+  });
+
+  test('big arguments: each job gets its own, in order, batched or not', async () => {
+    const big = (k: number) => Array.from({ length: 60_000 }, (_, i) => ({ i, k }));
+    const sum = (items: { i: number; k: number }[], extra: Uint8Array | number) =>
+      items.length * 1000 +
+      (items[0] as { k: number }).k +
+      (typeof extra === 'number' ? 0 : extra.length);
+    // The first round teaches the pool these jobs are slow to send; later rounds go in
+    // several messages. A moved buffer and an argument that cannot be sent ride along.
+    for (let round = 0; round < 3; round++) {
+      const tasks: PromiseLike<unknown>[] = [];
+      for (let k = 0; k < 6; k++) {
+        const extra = k === 2 ? transfer(new Uint8Array(5)) : k;
+        tasks.push(pool.submit(sum, big(k), extra as Uint8Array | number));
+      }
+      tasks.push(
+        pool.submit(sum, big(9), (() => 0) as never).then(
+          () => 'sent',
+          (e: unknown) => (e as Error).name,
+        ),
+      );
+      expect(await Promise.all(tasks)).toEqual([
+        60_000_000,
+        60_000_001,
+        60_000_007,
+        60_000_003,
+        60_000_004,
+        60_000_005,
+        'DataCloneError',
+      ]);
+    }
+  }, 60_000);
+
   test('values of every cloneable kind come back as they were', async () => {
     const value = {
       n: 1.5,

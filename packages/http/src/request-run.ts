@@ -25,6 +25,7 @@ import {
 } from './errors.ts';
 import { Exchange } from './exchange.ts';
 import { flatten, type HeaderMap } from './headers.ts';
+import { kCreatedAt, kReleaseAtTaskEnd, kToError } from './internal.ts';
 import type { Limits, Slot } from './limits.ts';
 import { isStaleSocket } from './map-error.ts';
 import type { Resolved } from './options.ts';
@@ -190,7 +191,7 @@ export class RequestRun {
 
         if (cfg.raiseForStatus && status >= 400) {
           ex.discard(DISCARD_CAP);
-          throw res.toError();
+          throw res[kToError]();
         }
         this.#handOver(res, ex);
         return res;
@@ -437,10 +438,10 @@ export class RequestRun {
 
   #releaseAtTaskEnd(): void {
     const res = this.#response;
-    if (res === undefined || !res.releaseAtTaskEnd()) return;
+    if (res === undefined || !res[kReleaseAtTaskEnd]()) return;
     if (this.#loop.debug) {
       this.#loop.callExceptionHandler({
-        message: `${res.method} ${res.url}: the response was never read; it was released when the task that made it ended. The request was made at:\n${res.createdAt ?? ''}`,
+        message: `${res.method} ${res.url}: the response was never read; it was released when the task that made it ended. The request was made at:\n${res[kCreatedAt] ?? ''}`,
       });
     }
   }

@@ -7,6 +7,7 @@ import { charsetParam, decodeText, detectCharset, mediaType } from './charset.ts
 import { ClientResponseError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 import { toHeaders } from './headers.ts';
+import { kCreatedAt, kReleaseAtTaskEnd, kToError } from './internal.ts';
 
 /** Options of `ClientResponse.text()`. */
 export interface TextOptions {
@@ -272,11 +273,11 @@ export class ClientResponse implements AsyncDisposable {
   raiseForStatus(): void {
     if (this.status < 400) return;
     this.release();
-    throw this.toError();
+    throw this[kToError]();
   }
 
   /** @internal The ClientResponseError this response raises. */
-  toError(): ClientResponseError {
+  [kToError](): ClientResponseError {
     const reason = this.statusText === '' ? '' : ` ${this.statusText}`;
     return new ClientResponseError(this, `${this.status}${reason} for ${this.url}`);
   }
@@ -305,14 +306,14 @@ export class ClientResponse implements AsyncDisposable {
   }
 
   /** @internal Releases the response because the task that made it ended. */
-  releaseAtTaskEnd(): boolean {
+  [kReleaseAtTaskEnd](): boolean {
     if (this.#ex.over) return false;
     this.#abandon('the task that made the request ended before reading it');
     return true;
   }
 
   /** @internal Where the request was made (debug mode only). */
-  get createdAt(): string | undefined {
+  get [kCreatedAt](): string | undefined {
     return this.#createdAt;
   }
 

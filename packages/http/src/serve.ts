@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CancelledError, getLoop, type Loop, type Task, wait } from '@aiots/loop';
 import { BodyTooLarge } from './errors.ts';
+import { kTrack } from './internal.ts';
 import { ServerRequest } from './server-request.ts';
 import { checkInt, checkMs, checkOptions, checkSignal, describe } from './validate.ts';
 import { latch, wake } from './wake.ts';
@@ -76,7 +77,7 @@ export class HttpServer implements AsyncDisposable {
   }
 
   /** @internal */
-  _track(task: Task<void>): void {
+  [kTrack](task: Task<void>): void {
     this.#tasks.add(task);
     task.addDoneCallback(() => this.#tasks.delete(task));
   }
@@ -267,7 +268,7 @@ export async function serve(handler: Handler, opts?: ServeOptions): Promise<Http
     const task = loop.createTask(() => handle(loop, handler, req, res), {
       name: `serve ${req.method} ${req.url.pathname}`,
     });
-    (httpServer as HttpServer)._track(task);
+    (httpServer as HttpServer)[kTrack](task);
     res.on('close', () => {
       if (!res.writableFinished && !task.done()) task.cancel('the client disconnected');
     });

@@ -13,6 +13,7 @@ import { Deque, ParkingLot } from '@aiots/loop/lowlevel';
 import { Agent, buildConnector, ping, WebSocket } from 'undici';
 import { ClientConnectionError, ClientConnectorError, ServerTimeoutError } from './errors.ts';
 import { addHeaders, type HeadersInit } from './headers.ts';
+import { kActivity, kOpened } from './internal.ts';
 import type { Resolved } from './options.ts';
 import { buildUrl } from './url.ts';
 import { checkInt, checkMs, checkOptions, checkSignal, describe } from './validate.ts';
@@ -49,7 +50,7 @@ let pongSubscribed = false;
 
 function onPong(msg: unknown): void {
   const ws = (msg as { websocket?: object }).websocket;
-  if (ws !== undefined) byWebSocket.get(ws)?._activity();
+  if (ws !== undefined) byWebSocket.get(ws)?.[kActivity]();
 }
 
 /**
@@ -122,7 +123,7 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
   }
 
   /** @internal The handshake is done: start the heartbeat. */
-  _opened(): void {
+  [kOpened](): void {
     if (this.#heartbeatMs > 0 && this.#terminal === undefined) {
       if (!pongSubscribed) {
         pongSubscribed = true;
@@ -280,7 +281,7 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
   }
 
   /** @internal Something arrived (a message or a pong): the peer is alive. */
-  _activity(): void {
+  [kActivity](): void {
     if (this.#heartbeatMs === 0 || this.#terminal !== undefined) return;
     this.#pongTimer?.cancel();
     this.#pongTimer = undefined;
@@ -310,7 +311,7 @@ export class WebSocketConnection implements AsyncDisposable, AsyncIterable<WsMes
       typeof data === 'string'
         ? { type: 'text', data }
         : { type: 'binary', data: new Uint8Array(data as ArrayBuffer) };
-    this._activity();
+    this[kActivity]();
     if (!this.#receivers.unpark(msg)) this.#queue.push(msg);
   }
 
@@ -431,6 +432,6 @@ export async function connectWebSocket(
     ws.removeEventListener('close', onClose);
     signal?.removeEventListener('abort', onAbort);
   }
-  conn._opened();
+  conn[kOpened]();
   return conn;
 }

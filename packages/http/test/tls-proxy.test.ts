@@ -9,18 +9,18 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { ClientConnectorError, ClientSession } from '@aiots/http';
 import {
   type HostileServer,
-  makeSelfSignedCert,
-  type SelfSignedCert,
+  selfSignedCert,
   startHostileServer,
+  type TestCertificate,
 } from '@aiots/test-utils';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { WebSocketServer } from 'ws';
 
-let cert: SelfSignedCert;
+let cert: TestCertificate;
 let secure: HostileServer;
 let plain: HostileServer;
 beforeAll(async () => {
-  cert = makeSelfSignedCert();
+  cert = selfSignedCert();
   secure = await startHostileServer({ tls: cert });
   plain = await startHostileServer();
 });

@@ -94,10 +94,16 @@ export class AbortWatch {
 
   /** @internal The `abort` listener. */
   handleEvent(): void {
-    if (!this.#fut.done()) {
-      this.aborted = true;
-      this.#fut.cancel();
+    const fut = this.#fut;
+    if (fut.done()) return;
+    // A Future of a loop that has closed (a wait left behind by a run() that ended) cannot
+    // be cancelled any more, and the abort has nothing left to stop: stop listening.
+    if (fut.getLoop().isClosed()) {
+      this.dispose();
+      return;
     }
+    this.aborted = true;
+    fut.cancel();
   }
 
   /** Stops watching. */

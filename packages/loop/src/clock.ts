@@ -34,7 +34,8 @@ export class RealClock implements Clock {
   now(): number {
     return performance.now();
   }
-  advanceTo(_whenMs: number): void {
+  advanceTo(whenMs: number): void {
+    void whenMs;
     throw new TypeError('A RealClock cannot be advanced');
   }
 }

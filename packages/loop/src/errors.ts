@@ -188,3 +188,16 @@ export function describe(value: unknown): string {
 export function isErrorKind(e: unknown, kind: string): boolean {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[errorKind] === kind;
 }
+
+/** Package-internal: validates a time in milliseconds (a delay, a deadline): any number but NaN. */
+export function checkMs(ms: unknown, name: string, where: string): number {
+  if (typeof ms !== 'number') {
+    throw new TypeError(
+      `${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`,
+    );
+  }
+  if (Number.isNaN(ms)) {
+    throw new RangeError(`${where} expected \`${name}\` to be a number of milliseconds, got NaN`);
+  }
+  return ms;
+}

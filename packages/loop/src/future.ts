@@ -19,10 +19,10 @@ import {
 } from './loop.ts';
 import type { Task } from './task.ts';
 
-/** @internal */ export const PENDING = 0;
-/** @internal */ export const FULFILLED = 1;
-/** @internal */ export const REJECTED = 2;
-/** @internal */ export const CANCELLED = 3;
+/** Package-internal: */ export const PENDING = 0;
+/** Package-internal: */ export const FULFILLED = 1;
+/** Package-internal: */ export const REJECTED = 2;
+/** Package-internal: */ export const CANCELLED = 3;
 
 type DoneCallback<T> = (fut: Future<T>) => void;
 type Entry = DoneCallback<never> | Waiter;
@@ -100,7 +100,7 @@ function fireWaiter(w: Waiter): void {
 }
 
 /**
- * @internal Delivers `CancelledError` to the task waiting through `w` now, instead of when
+ * Package-internal: Delivers `CancelledError` to the task waiting through `w` now, instead of when
  * `w.fut` settles (the awaited task awaits the waiter's task in turn: a cycle). The caller
  * has unlinked `w` from its task.
  */
@@ -172,9 +172,9 @@ function rejectSelfAwait(w: Waiter): void {
 const RETRIEVED = 1;
 /** The Future is in the loop's never-retrieved registry. */
 const TRACKED = 16;
-/** @internal Waiter flags: a weak tie; a tie that must get CancelledError at once. */
+/** Package-internal: Waiter flags: a weak tie; a tie that must get CancelledError at once. */
 export const WEAK = 32;
-/** @internal */
+/** Package-internal: */
 export const FORCE_CANCEL = 64;
 /**
  * The Future has a hand-off hook (`_enableHandoff`); 256: it was called; 512: `then()` was;
@@ -524,7 +524,7 @@ export class Future<T> implements Promise<T> {
 }
 
 /**
- * @internal One `then()` registration, and the Future `then()` returned (one allocation for
+ * Package-internal: One `then()` registration, and the Future `then()` returned (one allocation for
  * both): who awaits (`task`, when inside one) and what to call.
  */
 export class Waiter extends Future<unknown> {
@@ -551,7 +551,7 @@ export class Waiter extends Future<unknown> {
 
 _setFutureCtor(Future as never);
 
-/** @internal True for aiots Futures and foreign thenables. */
+/** Package-internal: True for aiots Futures and foreign thenables. */
 export function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (
     x !== null &&
@@ -560,7 +560,7 @@ export function isThenable(x: unknown): x is PromiseLike<unknown> {
   );
 }
 
-/** @internal Turns an awaitable into a Future of `loop`, or throws a TypeError naming `what`. */
+/** Package-internal: Turns an awaitable into a Future of `loop`, or throws a TypeError naming `what`. */
 export function toFuture<T>(x: PromiseLike<T> | Future<T>, what: string, loop?: Loop): Future<T> {
   if (x instanceof Future) return x;
   if (!isThenable(x)) {

@@ -1,3 +1,13 @@
+/**
+ * `@aiots/loop`: asyncio's event loop model for Node.js.
+ *
+ * Where a cancellation is delivered, and how primitives hand wakeups over without losing
+ * them, is explained at the top of `./lowlevel.ts` (the `@aiots/loop/lowlevel` entry), which
+ * also exports what other packages build on. The mechanics live in `task.ts` (ties, cancel
+ * propagation) and `future.ts` (delivery, hand-off).
+ *
+ * @module
+ */
 export { type Clock, RealClock, VirtualClock } from './clock.ts';
 export {
   AiotsError,

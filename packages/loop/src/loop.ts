@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers';
 import { type Clock, RealClock } from './clock.ts';
 import { inRoot, taskStorage } from './context.ts';
-import { describe, InvalidStateError } from './errors.ts';
+import { checkMs, describe, InvalidStateError } from './errors.ts';
 import type { Future } from './future.ts';
 import { TimerQueue } from './heap.ts';
 import type { Task, TaskOptions } from './task.ts';
@@ -167,7 +167,7 @@ export class TimerHandle extends Handle {
 const resolved = Promise.resolve();
 
 /**
- * @internal Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
+ * Package-internal: Runs `fn` in a microtask, in the current context. A reaction on a settled native promise
  * costs a fraction of Node's `queueMicrotask`, which builds an AsyncResource per call.
  */
 export function microtask(fn: () => void): void {
@@ -205,7 +205,7 @@ let batchLoop: Loop | undefined;
  */
 let endChunk = false;
 
-/** @internal See `endChunk`. */
+/** Package-internal: See `endChunk`. */
 export function endChunkAfterCallback(): void {
   endChunk = true;
 }
@@ -313,10 +313,7 @@ export class Loop {
     cb: (...args: A) => unknown,
     ...args: A
   ): TimerHandle {
-    if (delayMs === null || delayMs === undefined) {
-      throw new TypeError(`Expected \`delayMs\` to be a number, got ${describe(delayMs)}`);
-    }
-    checkDelay(delayMs, 'delayMs');
+    checkMs(delayMs, 'delayMs', 'callLater()');
     checkCallback(cb, 'callLater');
     return this._callAt(this.time() + delayMs, cb as (...a: unknown[]) => unknown, args);
   }
@@ -327,10 +324,7 @@ export class Loop {
     cb: (...args: A) => unknown,
     ...args: A
   ): TimerHandle {
-    if (whenMs === null || whenMs === undefined) {
-      throw new TypeError(`Expected \`whenMs\` to be a number, got ${describe(whenMs)}`);
-    }
-    checkDelay(whenMs, 'whenMs');
+    checkMs(whenMs, 'whenMs', 'callAt()');
     checkCallback(cb, 'callAt');
     return this._callAt(whenMs, cb as (...a: unknown[]) => unknown, args);
   }
@@ -814,16 +808,9 @@ function checkCallback(cb: unknown, where: string): void {
   }
 }
 
-function checkDelay(ms: unknown, name: string): void {
-  if (typeof ms !== 'number') {
-    throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(ms)}`);
-  }
-  if (Number.isNaN(ms)) throw new RangeError(`Expected \`${name}\` to be a number, got NaN`);
-}
-
 // ---- never-retrieved exceptions -----------------------------------------------------------
 
-/** @internal */
+/** Package-internal: */
 export interface UnretrievedRecord {
   loop: Loop;
   exception: unknown;
@@ -869,7 +856,7 @@ function reportAtExit(): void {
   }
 }
 
-/** @internal Called when a future fails and nobody has asked for its exception yet. */
+/** Package-internal: Called when a future fails and nobody has asked for its exception yet. */
 export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTask: boolean): void {
   const loop = fut._loop;
   if (!exitHook) {
@@ -889,7 +876,7 @@ export function trackUnretrieved(fut: Future<unknown>, exception: unknown, isTas
   finalizer.register(fut, rec, rec);
 }
 
-/** @internal The exception of `fut` was retrieved after all. */
+/** Package-internal: The exception of `fut` was retrieved after all. */
 export function untrackUnretrieved(fut: Future<unknown>): void {
   const rec = unretrievedOf.get(fut);
   if (rec === undefined) return;
@@ -939,7 +926,7 @@ export function getRunningLoop(): Loop {
   throw new InvalidStateError('no running event loop');
 }
 
-/** @internal Every loop not yet garbage-collected (for the task tree). */
+/** Package-internal: Every loop not yet garbage-collected (for the task tree). */
 export function allLoops(): Loop[] {
   const out: Loop[] = [];
   for (const ref of liveLoops) {
@@ -954,11 +941,11 @@ export function allLoops(): Loop[] {
 // Loop.createTask need their classes, and a static import back would be a cycle.
 let FutureCtor: new <T>(loop: Loop, label?: string) => Future<T>;
 let TaskCtor: new <T>(fn: () => Promise<T>, loop: Loop, opts?: TaskOptions) => Task<T>;
-/** @internal */
+/** Package-internal: */
 export function _setFutureCtor(ctor: typeof FutureCtor): void {
   FutureCtor = ctor;
 }
-/** @internal */
+/** Package-internal: */
 export function _setTaskCtor(ctor: typeof TaskCtor): void {
   TaskCtor = ctor;
 }

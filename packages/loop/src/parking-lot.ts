@@ -38,6 +38,7 @@ class Count {
 
 class Parked<T> extends HandOffFuture<T> {
   readonly #count: Count;
+  #counted = true;
   constructor(
     onHandOff: (fut: HandOffFuture<T>, taken: boolean) => void,
     count: Count,
@@ -47,10 +48,21 @@ class Parked<T> extends HandOffFuture<T> {
     this.#count = count;
   }
 
+  /** Stops counting this waiter in the lot's `size` (once). */
+  countOut(): void {
+    if (this.#counted) {
+      this.#counted = false;
+      this.#count.n--;
+    }
+  }
+
   // A cancelled waiter stops counting at once, not when its hand-off hook runs a callback
   // later: a primitive asking `size` in between must not see a waiter that is gone.
   override cancel(msg?: unknown): boolean {
-    if (!this.done()) this.#count.n--;
+    if (this.done()) return super.cancel(msg);
+    this.countOut();
+    // A waiter whose loop has closed: nothing can be delivered any more.
+    if (this.getLoop().isClosed()) return false;
     return super.cancel(msg);
   }
 }
@@ -176,11 +188,13 @@ export class ParkingLot<T> {
     const w = this.#waiters;
     while (w.size > 0) {
       const fut = w.shift() as Parked<T>;
-      if (!fut.done()) {
-        this.#count.n--;
-        fut.setResult(value);
-        return true;
-      }
+      if (fut.done()) continue;
+      fut.countOut();
+      // A waiter left behind by a `run()` that ended: its loop is closed and nobody can
+      // resume it. It is skipped, so the value goes to a live waiter.
+      if (fut.getLoop().isClosed()) continue;
+      fut.setResult(value);
+      return true;
     }
     return false;
   }
@@ -206,7 +220,10 @@ export class ParkingLot<T> {
     return n;
   }
 
-  /** Waiters parked and not yet handed a value or cancelled. */
+  /**
+   * Waiters parked and not yet handed a value or cancelled. A waiter left behind by a
+   * `run()` that ended counts until `unpark` passes it by.
+   */
   get size(): number {
     return this.#count.n;
   }

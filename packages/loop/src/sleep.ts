@@ -1,8 +1,8 @@
-import { describe } from './errors.ts';
+import { checkMs } from './errors.ts';
 import { Future, PENDING } from './future.ts';
 import { getLoop, type TimerHandle } from './loop.ts';
 
-/** @internal A Future settled by a timer; cancelling it cancels the timer. */
+/** Package-internal: A Future settled by a timer; cancelling it cancels the timer. */
 export class SleepFuture<T> extends Future<T> {
   /** @internal */ _timer: TimerHandle | undefined = undefined;
   /** @internal */ _result: T | undefined = undefined;
@@ -28,19 +28,6 @@ export class SleepFuture<T> extends Future<T> {
 function wake(f: SleepFuture<unknown>): void {
   f._timer = undefined;
   if (f._state === PENDING) f._resolve(f._result);
-}
-
-/** @internal Validates a delay argument the way `sleep` does. */
-export function checkMs(ms: unknown, name: string, where: string): number {
-  if (typeof ms !== 'number') {
-    throw new TypeError(
-      `${where} expected \`${name}\` to be a number of milliseconds, got ${describe(ms)}`,
-    );
-  }
-  if (Number.isNaN(ms)) {
-    throw new RangeError(`${where} expected \`${name}\` to be a number of milliseconds, got NaN`);
-  }
-  return ms;
 }
 
 /**

@@ -9,9 +9,9 @@
 import { CancelledError, describe, InvalidStateError, TaskGroupError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
 import type { Loop } from './loop.ts';
-import { createTask, currentStepTask, type Task, type TaskOptions } from './task.ts';
+import { createTask, currentStepTask, DEFER_START, type Task, type TaskOptions } from './task.ts';
 
-const DEFER: TaskOptions = { _defer: true };
+const DEFER: TaskOptions = { [DEFER_START]: true };
 
 /** Options of `taskGroup`. */
 export interface TaskGroupOptions {
@@ -61,11 +61,10 @@ export class TaskGroup {
 
   constructor(opts: TaskGroupOptions = {}) {
     const limit = opts.limit ?? Number.POSITIVE_INFINITY;
-    if (
-      typeof limit !== 'number' ||
-      !(limit >= 1) ||
-      (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))
-    ) {
+    if (typeof limit !== 'number') {
+      throw new TypeError(`Expected \`limit\` to be a number, got ${describe(limit)}`);
+    }
+    if (!(limit >= 1) || (limit !== Number.POSITIVE_INFINITY && !Number.isInteger(limit))) {
       throw new RangeError(
         `Expected \`limit\` to be an integer from 1 and up, got ${describe(limit)}`,
       );
@@ -75,19 +74,14 @@ export class TaskGroup {
 
   /**
    * Starts `fn` as a child task of the group (with `limit`, queued until a slot frees).
-   * @throws {InvalidStateError} before the group is entered, after it finished, or while it
-   * is shutting down after a failure.
+   * @throws {InvalidStateError} outside `taskGroup()`'s body, after the group finished, or
+   * while it is shutting down after a failure.
    */
-  createTask<T>(fn: () => Promise<T>, opts?: Omit<TaskOptions, '_defer'>): Task<T> {
+  createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T> {
     if (!this.#entered) {
-      // `await using tg = new TaskGroup()`: the group is entered by its first child.
-      const parent = currentStepTask();
-      if (parent === undefined) {
-        throw new InvalidStateError(
-          'TaskGroup cannot determine the parent task: use it inside a task',
-        );
-      }
-      this._enter(parent);
+      throw new InvalidStateError(
+        'TaskGroup has not been entered: get one from taskGroup(async (tg) => { ... })',
+      );
     }
     if (this.#exiting && this.#pending === 0) throw new InvalidStateError('TaskGroup is finished');
     if (this.#aborting) throw new InvalidStateError('TaskGroup is shutting down');
@@ -108,10 +102,7 @@ export class TaskGroup {
       }
       this.#started(task as Task<unknown>);
     } else {
-      task = loop.createTask(
-        fn,
-        opts === undefined ? DEFER : ({ ...opts, _defer: true } as TaskOptions),
-      );
+      task = loop.createTask(fn, opts === undefined ? DEFER : { ...opts, [DEFER_START]: true });
       this.#queue.push(task as Task<unknown>);
       this.#pending++;
     }
@@ -156,15 +147,6 @@ export class TaskGroup {
     if (this.#aborting) info.push('cancelling');
     else if (this.#entered) info.push('entered');
     return `<TaskGroup${info.length ? ` ${info.join(' ')}` : ''}>`;
-  }
-
-  /**
-   * Waits for every child, for `await using tg = new TaskGroup()`. A disposer cannot see an
-   * error thrown by the block, so in that form an error in the block does not cancel the
-   * children; `taskGroup(body)` does.
-   */
-  async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#entered && !this.#exiting) await this._exit(false, undefined);
   }
 
   /** @internal */

@@ -41,10 +41,16 @@ export interface TaskOptions {
   /** Run the body synchronously up to its first suspension instead of on a later batch. */
   eager?: boolean;
   /** @internal Do not schedule the start; the owner calls `_startSoon()` (TaskGroup limit). */
-  _defer?: boolean;
+  [DEFER_START]?: boolean;
 }
 
 let nextTaskId = 0;
+
+/**
+ * Package-internal. The `TaskOptions` key that creates a task whose owner starts it (a task
+ * group with a limit). A symbol, so the option is not part of the public options.
+ */
+export const DEFER_START: unique symbol = Symbol('aiots.deferStart');
 
 /** Cancel propagation (see `Task.cancel`): nesting depth, the wave's tasks, the queue. */
 let cancelDepth = 0;
@@ -59,11 +65,11 @@ let cycleHit = false;
 
 /** @internal `Future._flags` bit of a Waiter: this task's cancel was sent to its awaitable. */
 const CANCEL_SENT = 2048;
-/** @internal `Future._flags` bit of a Task: created with `_defer` and not started by its owner. */
+/** @internal `Future._flags` bit of a Task: created with `DEFER_START` and not started by its owner. */
 const DEFERRED = 4096;
 
 /**
- * @internal A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
+ * Package-internal: A `Future._flags` bit: the Future is waitFor()'s view of a promise, so a cancel
  * of the awaiting task reaches it only when no other awaitable of the task accepted it.
  */
 export const CANCEL_LAST = 8;
@@ -124,6 +130,7 @@ export class Task<T> extends Future<T> {
   get _cancelMsg(): unknown {
     return this._x?.cancelMsg;
   }
+  /** @internal */
   set _cancelMsg(msg: unknown) {
     this._extras().cancelMsg = msg;
   }
@@ -131,6 +138,7 @@ export class Task<T> extends Future<T> {
   get _inFlight(): boolean {
     return this._x !== undefined && this._x.inFlight;
   }
+  /** @internal */
   set _inFlight(v: boolean) {
     if (v || this._x !== undefined) this._extras().inFlight = v;
   }
@@ -138,6 +146,7 @@ export class Task<T> extends Future<T> {
   get _weakHead(): Waiter | undefined {
     return this._x?.weakHead;
   }
+  /** @internal */
   set _weakHead(w: Waiter | undefined) {
     if (w !== undefined || this._x !== undefined) this._extras().weakHead = w;
   }
@@ -145,6 +154,7 @@ export class Task<T> extends Future<T> {
   get _ac(): AbortController | undefined {
     return this._x?.ac;
   }
+  /** @internal */
   set _ac(ac: AbortController | undefined) {
     if (ac !== undefined || this._x !== undefined) this._extras().ac = ac;
   }
@@ -191,23 +201,23 @@ export class Task<T> extends Future<T> {
     l._tail = this as Task<unknown>;
     l._taskCount++;
     if (opts?.eager) startTask(this as Task<unknown>);
-    else if (!opts?._defer) l._schedule(startTask, this);
+    else if (opts?.[DEFER_START] !== true) l._schedule(startTask, this);
     else this._flags |= DEFERRED;
   }
 
-  /** @internal Schedules the start of a task created with `_defer`. */
+  /** @internal Schedules the start of a task created with `DEFER_START`. */
   _startSoon(): void {
     this._flags &= ~DEFERRED;
     this._loop._schedule(startTask, this);
   }
 
-  /** @internal True for a `_defer` task its owner has not started (it may be cancelled). */
+  /** @internal True for a `DEFER_START` task its owner has not started (it may be cancelled). */
   get _deferred(): boolean {
     return (this._flags & DEFERRED) !== 0;
   }
 
   /**
-   * @internal Starts a task created with `_defer` now. Only from a loop callback: the body
+   * @internal Starts a task created with `DEFER_START` now. Only from a loop callback: the body
    * runs as part of that callback, as if it had been scheduled just before it.
    */
   _startNow(): void {
@@ -406,12 +416,14 @@ export class Task<T> extends Future<T> {
   }
 
   /** Tasks are completed by their function. @throws InvalidStateError always. */
-  override setResult(_value: T): void {
+  override setResult(value: T): void {
+    void value;
     throw new InvalidStateError('Task does not support setResult()');
   }
 
   /** Tasks are completed by their function. @throws InvalidStateError always. */
-  override setException(_exception: unknown): void {
+  override setException(exception: unknown): void {
+    void exception;
     throw new InvalidStateError('Task does not support setException()');
   }
 
@@ -510,7 +522,12 @@ export class Task<T> extends Future<T> {
     // times it until its next chunk (see Loop.#runOnce).
     if (this._loop.debug) this._loop._stepTask = this as Task<unknown>;
     let err: CancelledError | undefined;
-    if (flags & FORCE_CANCEL || this._mustCancel) {
+    // waitFor()'s view of a promise that settled before the pending cancel reached it: the
+    // outcome is delivered (a lock acquired or an item taken through that promise must not
+    // be dropped, as CPython's wait_for does not drop it), and the cancel stays pending for
+    // the task's next cancellation point.
+    const keep = !cancelled && (w.fut._flags & CANCEL_LAST) !== 0;
+    if (flags & FORCE_CANCEL || (this._mustCancel && !keep)) {
       this._mustCancel = false;
       err = new CancelledError(cancelMessage(this._cancelMsg));
       cancelled = true;
@@ -727,7 +744,7 @@ function creationSite(): string {
     .join('\n');
 }
 
-/** @internal */
+/** Package-internal: */
 export function describeAwaitable(fut: Future<unknown>): string {
   if (fut instanceof Task) return `task ${JSON.stringify(fut.getName())}`;
   return (fut as { _description?: string })._description ?? fut._label ?? 'future';

@@ -1,7 +1,6 @@
-import { CancelledError, describe, InvalidStateError, TimeoutError } from './errors.ts';
+import { CancelledError, checkMs, describe, InvalidStateError, TimeoutError } from './errors.ts';
 import { toFuture } from './future.ts';
 import { getLoop, type Loop, type TimerHandle } from './loop.ts';
-import { checkMs } from './sleep.ts';
 import { CANCEL_LAST, createTask, currentStepTask, type Task } from './task.ts';
 
 type State = 'created' | 'active' | 'expiring' | 'expired' | 'finished';

@@ -1,7 +1,6 @@
-import { describe, TimeoutError } from './errors.ts';
+import { checkMs, describe, TimeoutError } from './errors.ts';
 import { Future, PENDING, REJECTED } from './future.ts';
 import { getLoop, type TimerHandle } from './loop.ts';
-import { checkMs } from './sleep.ts';
 
 /** When `wait` returns. */
 export type ReturnWhen = 'FIRST_COMPLETED' | 'FIRST_EXCEPTION' | 'ALL_COMPLETED';

@@ -77,7 +77,7 @@ describe('delays and deadlines', () => {
       await expectFailure(
         () => loop.callAt('soon' as never, () => {}),
         TypeError,
-        /`whenMs` to be a number, got string "soon"/,
+        /callAt\(\) expected `whenMs` to be a number of milliseconds, got string "soon"/,
       );
     });
   });
@@ -264,6 +264,11 @@ describe('task groups', () => {
       /Expected `limit` to be an integer from 1 and up, got number 0/,
     );
     await expectFailure(() => new TaskGroup({ limit: 1.5 }), RangeError, /got number 1.5/);
+    await expectFailure(
+      () => new TaskGroup({ limit: '5' as never }),
+      TypeError,
+      /`limit` to be a number, got string "5"/,
+    );
   });
 
   test('taskGroup(notAFunction) rejects with TypeError', async () => {

@@ -3,6 +3,8 @@
  * captured a task's cancellation, failures nobody heard of, memory and timers that lived
  * too long, cancels that were lost or recursed, and the loop under fake timers.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   CancelledError,
   createTask,
@@ -24,14 +26,19 @@ import { captureHandler, me, rejection, rejectionOf, runBriefly, runGcFixture } 
 describe('callbacks registered by a task are not its steps', () => {
   test('a timeout() started in a timer callback neither adopts nor cancels the task, and fires', async () => {
     const events: string[] = [];
+    // The owner waits on a latch the callback's outcome sets: had the callback's timeout
+    // adopted the owner, its expiry would cancel the owner at this very await.
+    const settled = getLoop().createFuture<void>();
     const owner = createTask(async () => {
       setTimeout(() => {
-        timeout(10, () => sleep(1_000)).then(
-          () => events.push('callback timeout returned'),
-          (e) => events.push(`callback timeout: ${(e as Error).name}`),
-        );
+        timeout(10, () => sleep(1_000))
+          .then(
+            () => events.push('callback timeout returned'),
+            (e) => events.push(`callback timeout: ${(e as Error).name}`),
+          )
+          .finally(() => settled.setResult());
       }, 1);
-      await sleep(100);
+      await settled;
       return 'owner finished';
     });
     expect(await owner).toBe('owner finished');
@@ -41,6 +48,7 @@ describe('callbacks registered by a task are not its steps', () => {
 
   test('a taskGroup() started in a listener runs on its own, not as part of the task', async () => {
     const results: unknown[] = [];
+    const settled = getLoop().createFuture<void>();
     const owner = createTask(async () => {
       const { EventEmitter } = await import('node:events');
       const em = new EventEmitter();
@@ -49,10 +57,15 @@ describe('callbacks registered by a task are not its steps', () => {
           tg.createTask(async () => {
             throw new Error('child fails');
           });
-        }).catch((e) => results.push((e as Error).name));
+        }).catch((e) => {
+          results.push((e as Error).name);
+          settled.setResult();
+        });
       });
       setTimeout(() => em.emit('go'), 1);
-      await sleep(50);
+      // Had the listener's group adopted the owner, the child's failure would cancel the
+      // owner here.
+      await settled;
       return 'owner finished';
     });
     expect(await owner).toBe('owner finished');
@@ -307,5 +320,41 @@ describe('fake timers', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+});
+
+describe('one copy per process', () => {
+  test('a second copy of @aiots/loop fails at load with an error naming both copies', async () => {
+    const { code, stdout } = await runGcFixture('two-copies.ts');
+    expect(code).toBe(0);
+    const err = JSON.parse(stdout) as { name: string; code: string; message: string };
+    expect(err.name).toBe('DuplicatePackageError');
+    expect(err.code).toBe('AIOTS_DUPLICATE_PACKAGE');
+    expect(err.message).toMatch(/src\/context\.ts and .* at .*dist\/chunk-\w+\.js/);
+  });
+});
+
+describe('unsupported Node.js', () => {
+  // The machine's system Node (20 here) loads the build and must hear why it should not.
+  const systemNode = '/usr/bin/node';
+  const major = (() => {
+    try {
+      return Number(
+        execFileSync(systemNode, ['-p', 'process.versions.node.split(".")[0]'], {
+          encoding: 'utf8',
+        }).trim(),
+      );
+    } catch {
+      return Number.NaN;
+    }
+  })();
+  test.runIf(major < 24)('a Node older than 24 gets a warning naming the need', () => {
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const out = spawnSync(systemNode, ['-e', `import(${JSON.stringify(dist)})`], {
+      encoding: 'utf8',
+    });
+    expect(out.status).toBe(0);
+    expect(out.stderr).toContain('AIOTS_UNSUPPORTED_NODE');
+    expect(out.stderr).toContain('needs Node.js 24 or later');
   });
 });

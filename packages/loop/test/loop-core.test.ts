@@ -140,11 +140,17 @@ describe('4.A scheduling order', () => {
       const loop = getRunningLoop();
       const cb = (): void => {};
       expect(() => loop.callAt(undefined as never, cb)).toThrow(TypeError);
-      expect(() => loop.callAt(undefined as never, cb)).toThrow(/`whenMs`.*number, got undefined/);
-      expect(() => loop.callLater(null as never, cb)).toThrow(/`delayMs`.*number, got null/);
+      expect(() => loop.callAt(undefined as never, cb)).toThrow(
+        /callAt\(\) expected `whenMs` to be a number of milliseconds, got undefined/,
+      );
+      expect(() => loop.callLater(null as never, cb)).toThrow(
+        /`delayMs` to be a number of milliseconds, got null/,
+      );
       expect(() => loop.callLater(Number.NaN, cb)).toThrow(RangeError);
       expect(() => loop.callAt(Number.NaN, cb)).toThrow(/`whenMs`.*got NaN/);
-      expect(() => loop.callLater('5' as never, cb)).toThrow(/`delayMs`.*number, got string "5"/);
+      expect(() => loop.callLater('5' as never, cb)).toThrow(
+        /`delayMs` to be a number of milliseconds, got string "5"/,
+      );
       expect(() => loop.callSoon(42 as never)).toThrow(
         /callSoon\(\) expected a callback function, got number 42/,
       );

@@ -10,11 +10,14 @@ import {
   checkpoint,
   createTask,
   currentTask,
+  getRunningLoop,
+  run,
   sleep,
   TaskGroupError,
   TimeoutError,
   taskGroup,
   timeout,
+  waitFor,
 } from '@aiots/loop';
 import { bridge, currentStepTask, HandOffFuture, ParkingLot } from '@aiots/loop/lowlevel';
 import { runVirtual } from '@aiots/loop/testing';
@@ -148,6 +151,23 @@ describe('ParkingLot', () => {
       expect(await Promise.all(live)).toEqual([0, 1, 2, 3, 4]);
       expect(await last).toBe(5);
     });
+  });
+
+  test('a waiter left behind by a run() that ended is skipped: the value reaches a live one', async () => {
+    const lot = new ParkingLot<string>();
+    const ac = new AbortController();
+    await run(() => Promise.race([lot.park(), lot.park({ signal: ac.signal }), sleep(5)]));
+    // Aborting a wait of a closed loop is a no-op, not an uncaught "Event loop is closed".
+    ac.abort();
+    const got = await run(async () => {
+      const t = createTask(() => lot.park());
+      await sleep(1);
+      expect(lot.unpark('for the live one')).toBe(true);
+      return t;
+    });
+    expect(got).toBe('for the live one');
+    expect(lot.size).toBe(0);
+    expect(lot.unpark('nobody')).toBe(false);
   });
 
   test('bad options are TypeErrors that say what came', () => {
@@ -289,6 +309,23 @@ describe('an AbortError caused by the task’s own cancel', () => {
     const err = await rejection(t);
     expect((err as Error).name).toBe('AbortError');
     expect(t.cancelled()).toBe(false);
+  });
+});
+
+describe('waitFor() and a cancel that comes as the promise settles', () => {
+  test('the settled value is delivered and the cancel comes at the next await (as CPython wait_for)', async () => {
+    await runVirtual(async () => {
+      const got: string[] = [];
+      const t = createTask(async () => {
+        // The cancel runs in a loop callback queued before the value's delivery.
+        getRunningLoop().callSoon(() => t.cancel());
+        got.push(await waitFor(Promise.resolve('item'), 100));
+        await sleep(0);
+        got.push('not reached');
+      });
+      expect(await rejection(t)).toBeInstanceOf(CancelledError);
+      expect(got).toEqual(['item']);
+    });
   });
 });
 

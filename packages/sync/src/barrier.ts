@@ -7,8 +7,13 @@
  * `reset()` and `abort()` are synchronous here (coroutines in asyncio, which take the lock
  * only to notify): every suspension inside `wait()` either releases the lock (`Condition.wait`)
  * or waits for it, so no waiter can observe a half-made state change.
+ *
+ * Parties left inside `wait()` when their `run()` ended (the loser of a `Promise.race`) can
+ * never leave: the next party that arrives from another loop finds their loop closed and
+ * starts the barrier afresh, as if they had been cancelled.
  */
-import { Condition } from './condition.ts';
+import { getLoop, type Loop } from '@aiots/loop';
+import { Condition, notifyWaiters } from './condition.ts';
 import { BrokenBarrierError } from './errors.ts';
 import { checkCount, signalOf, type WaitOptions } from './wait-options.ts';
 
@@ -52,6 +57,8 @@ export class Barrier {
   readonly #parties: number;
   #state: BarrierState = 'filling';
   #count = 0;
+  /** The loop of the last party that arrived. */
+  #loop: Loop | undefined;
 
   /**
    * @param parties How many tasks must call `wait()` to pass, an integer from 1 up.
@@ -60,6 +67,9 @@ export class Barrier {
    */
   constructor(parties: number) {
     this.#parties = checkCount(parties, 'parties', 'Barrier');
+    // Bound, so they can be passed as callbacks.
+    this.abort = this.abort.bind(this);
+    this.reset = this.reset.bind(this);
   }
 
   /**
@@ -81,6 +91,15 @@ export class Barrier {
    */
   async wait(opts?: WaitOptions): Promise<number> {
     signalOf(opts, 'Barrier.wait()');
+    const loop = getLoop();
+    if (this.#loop !== loop) {
+      if (this.#count > 0 && this.#loop?.isClosed()) {
+        // Every party inside belonged to a run() that ended: none of them will leave.
+        this.#count = 0;
+        if (this.#state !== 'broken') this.#state = 'filling';
+      }
+      this.#loop = loop;
+    }
     await this.#cond.acquire(opts);
     try {
       // Block while the barrier drains or resets.
@@ -118,6 +137,7 @@ export class Barrier {
 
   /**
    * Returns the barrier to the filling state. Tasks waiting at it get `BrokenBarrierError`.
+   * Bound to the barrier, so it can be passed as a callback.
    *
    * @example
    * ```ts
@@ -133,12 +153,13 @@ export class Barrier {
     } else {
       this.#state = 'filling';
     }
-    this.#cond._notifyWaiters(Number.POSITIVE_INFINITY);
+    notifyWaiters(this.#cond, Number.POSITIVE_INFINITY);
   }
 
   /**
    * Breaks the barrier for good: waiting tasks and every later `wait()` get
    * `BrokenBarrierError`. Use it when a party fails, so the others do not wait forever.
+   * Bound to the barrier, so it can be passed as a callback.
    *
    * @example
    * ```ts
@@ -150,7 +171,7 @@ export class Barrier {
    */
   abort(): void {
     this.#state = 'broken';
-    this.#cond._notifyWaiters(Number.POSITIVE_INFINITY);
+    notifyWaiters(this.#cond, Number.POSITIVE_INFINITY);
   }
 
   /** How many tasks must call `wait()` to pass. */

@@ -7,14 +7,22 @@
  * (gh-111693). On any error it passes one notification on to another waiter, so a notify
  * that raced with a cancel is never lost (gh-112202); the price is a possible spurious
  * wakeup, which the condition-variable protocol allows.
+ *
+ * A waiter cancelled while queued stops counting at once (`stats()` counts the live ones);
+ * one whose loop is closed (left pending when its `run()` ended) is skipped by `notify()`.
  */
 import { CancelledError, type Future, getLoop, InvalidStateError } from '@aiots/loop';
-import { Deque } from '@aiots/loop/lowlevel';
 import { Lock } from './lock.ts';
-import { AbortWatch, describe, signalOf, type WaitOptions } from './wait-options.ts';
+import { AbortWatch, describe, signalOf, Waiters, type WaitOptions } from './wait-options.ts';
 
 // One options object for every wait's Future: its label names it in formatTaskTree().
 const WAIT_LABEL = { label: 'Condition.wait' };
+
+/**
+ * Package-internal: Wakes up to `n` waiters of `cond` without checking its lock: Barrier's reset()
+ * and abort(), which are synchronous. Not a member, so it stays out of the public types.
+ */
+export let notifyWaiters: (cond: Condition, n: number) => void;
 
 /** What `Condition.stats()` returns. */
 export interface ConditionStats {
@@ -48,9 +56,7 @@ export interface ConditionStats {
  */
 export class Condition {
   readonly #lock: Lock;
-  readonly #waiters = new Deque<Future<boolean>>();
-  /** Waiters not notified yet, counting cancelled ones until they leave. */
-  #pending = 0;
+  readonly #waiters = new Waiters<Future<boolean>>();
 
   /**
    * @param lock The lock to use (several conditions may share one); default a new `Lock`.
@@ -61,6 +67,10 @@ export class Condition {
       throw new TypeError(`Condition expected \`lock\` to be a Lock, got ${describe(lock)}`);
     }
     this.#lock = lock ?? new Lock();
+    // Bound, so they can be passed as callbacks.
+    this.notify = this.notify.bind(this);
+    this.notifyAll = this.notifyAll.bind(this);
+    this.release = this.release.bind(this);
   }
 
   /**
@@ -79,7 +89,8 @@ export class Condition {
   }
 
   /**
-   * Releases the underlying lock (see `Lock.release`).
+   * Releases the underlying lock (see `Lock.release`). Bound to the condition, so it can be
+   * passed as a callback.
    *
    * @throws {InvalidStateError} when the lock is not held.
    * @example
@@ -171,13 +182,12 @@ export class Condition {
     let failed = false;
     let error: unknown;
     this.#waiters.push(fut);
-    this.#pending++;
     const watch = signal === undefined ? undefined : new AbortWatch(signal, fut);
     try {
       await fut;
       if (signal?.aborted) throw signal.reason;
     } catch (e) {
-      if (fut.cancelled()) this.#left();
+      if (fut.cancelled()) this.#waiters.left();
       failed = true;
       error = watch?.aborted ? (signal as AbortSignal).reason : e;
     } finally {
@@ -203,17 +213,10 @@ export class Condition {
     }
     if (failed) {
       // The error may have come after we were notified: pass the notification on (gh-112202).
-      this._notifyWaiters(1);
+      this.#notifyWaiters(1);
       throw error;
     }
     return true;
-  }
-
-  /** A waiter whose Future was cancelled while still queued has gone. */
-  #left(): void {
-    this.#pending--;
-    const w = this.#waiters;
-    if (w.size > 32 && w.size > 2 * this.#pending) w.retain((f) => !f.done());
   }
 
   /**
@@ -248,8 +251,12 @@ export class Condition {
    * Wakes up to `n` tasks waiting in `wait()` (default 1), in FIFO order. They return from
    * `wait()` only once they get the lock, so release it after notifying.
    *
+   * Bound to the condition, so it can be passed as a callback.
+   *
+   * @param n How many waiters to wake, a number from 0 up (default 1).
    * @throws {InvalidStateError} when the lock is not held.
-   * @throws {TypeError|RangeError} when `n` is not an integer from 0 up.
+   * @throws {TypeError} when `n` is not a number. @throws {RangeError} when it is negative
+   *   or NaN.
    * @example
    * ```ts
    * import { Condition } from '@aiots/sync';
@@ -260,20 +267,25 @@ export class Condition {
    * ```
    */
   notify(n = 1): void {
-    if (typeof n !== 'number' || Number.isNaN(n)) {
+    if (typeof n !== 'number') {
       throw new TypeError(`Condition.notify() expected \`n\` to be a number, got ${describe(n)}`);
     }
-    if (n < 0) throw new RangeError(`Condition.notify() expected \`n\` to be 0 or more, got ${n}`);
+    if (!(n >= 0)) {
+      throw new RangeError(
+        `Condition.notify() expected \`n\` to be a number from 0 and up, got ${n}`,
+      );
+    }
     if (!this.locked()) {
       throw new InvalidStateError(
         'Condition.notify() expected the lock to be held, but it is not acquired (cannot notify on un-acquired lock)',
       );
     }
-    this._notifyWaiters(n);
+    this.#notifyWaiters(n);
   }
 
   /**
-   * Wakes every task waiting in `wait()`.
+   * Wakes every task waiting in `wait()`. Bound to the condition, so it can be passed as a
+   * callback.
    *
    * @throws {InvalidStateError} when the lock is not held.
    * @example
@@ -289,16 +301,17 @@ export class Condition {
     this.notify(Number.POSITIVE_INFINITY);
   }
 
-  /** @internal Wakes up to `n` waiters without checking the lock (Barrier's reset/abort). */
-  _notifyWaiters(n: number): void {
+  static {
+    notifyWaiters = (cond, n) => cond.#notifyWaiters(n);
+  }
+
+  /** Wakes up to `n` waiters without checking the lock. */
+  #notifyWaiters(n: number): void {
     const w = this.#waiters;
-    let woken = 0;
-    while (woken < n && w.size > 0) {
-      const fut = w.shift() as Future<boolean>;
-      if (fut.done()) continue; // cancelled while queued; it settles its own count
-      this.#pending--;
+    for (let woken = 0; woken < n && w.size > 0; woken++) {
+      const fut = w.next();
+      if (fut === undefined) return;
       fut.setResult(false);
-      woken++;
     }
   }
 
@@ -312,11 +325,12 @@ export class Condition {
    * ```
    */
   stats(): ConditionStats {
-    return Object.freeze({ locked: this.locked(), waiting: this.#pending });
+    return Object.freeze({ locked: this.locked(), waiting: this.#waiters.live() });
   }
 
   toString(): string {
-    const waiting = this.#pending > 0 ? `, waiters:${this.#pending}` : '';
+    const n = this.#waiters.live();
+    const waiting = n > 0 ? `, waiters:${n}` : '';
     return `<Condition [${this.locked() ? 'locked' : 'unlocked'}${waiting}]>`;
   }
 }

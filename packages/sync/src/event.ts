@@ -2,11 +2,12 @@
  * Event: asyncio's `Event`. `set()` resolves every queued waiter; `clear()` does not take
  * a wakeup back (`test_clear_with_waiters`). Nothing is handed over, so a cancelled waiter
  * has nothing to pass on: its Future just stays in the ring until the next `set()` or
- * compaction drops it.
+ * compaction drops it. A waiter whose loop is closed (left pending when its `run()` ended)
+ * is skipped the same way.
  */
 import { type Future, getLoop } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
-import { AbortWatch, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
+import { AbortWatch, isDead, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
 
 // One options object for every wait's Future: its label names it in formatTaskTree().
 const WAIT_LABEL = { label: 'Event.wait' };
@@ -42,6 +43,12 @@ export class Event {
   #waiters = new Deque<Future<true>>();
   #compactAt = 64;
 
+  constructor() {
+    // Bound, so `loop.callLater(ms, ev.set)` works.
+    this.set = this.set.bind(this);
+    this.clear = this.clear.bind(this);
+  }
+
   /**
    * Waits until the flag is set; returns at once (without yielding to the loop) when it
    * already is. A cancellation point: cancelling the task or aborting `signal` ends the wait.
@@ -71,7 +78,7 @@ export class Event {
     const fut = getLoop().createFuture<true>(WAIT_LABEL);
     const w = this.#waiters;
     if (w.size >= this.#compactAt) {
-      w.retain((f) => !f.done());
+      w.retain(isWaiting);
       this.#compactAt = Math.max(64, w.size * 2);
     }
     w.push(fut);
@@ -92,7 +99,7 @@ export class Event {
 
   /**
    * Sets the flag and wakes every waiter. Waiters queued now return `true` even if `clear()`
-   * is called before they run.
+   * is called before they run. Bound to the event, so it can be passed as a callback.
    *
    * @example
    * ```ts
@@ -110,12 +117,13 @@ export class Event {
     this.#waiters = new Deque<Future<true>>();
     this.#compactAt = 64;
     for (let fut = w.shift(); fut !== undefined; fut = w.shift()) {
-      if (!fut.done()) fut.setResult(true);
+      if (isWaiting(fut)) fut.setResult(true);
     }
   }
 
   /**
-   * Resets the flag: later `wait()` calls wait again.
+   * Resets the flag: later `wait()` calls wait again. Bound to the event, so it can be
+   * passed as a callback.
    *
    * @example
    * ```ts
@@ -164,7 +172,12 @@ export class Event {
   #countWaiting(): number {
     let n = 0;
     const w = this.#waiters;
-    for (let i = 0; i < w.size; i++) if (!(w.at(i) as Future<true>).done()) n++;
+    for (let i = 0; i < w.size; i++) if (isWaiting(w.at(i) as Future<true>)) n++;
     return n;
   }
+}
+
+/** Still waiting: neither cancelled nor left behind by a loop that closed. */
+function isWaiting(fut: Future<true>): boolean {
+  return !fut.done() && !isDead(fut);
 }

@@ -5,13 +5,13 @@
  */
 import { RESOLVED_VOID } from './wait-options.ts';
 
-/** @internal What a hold releases. */
+/** Package-internal: What a hold releases. */
 export interface Releasable {
   release(weight?: number): void;
 }
 
 /**
- * @internal A held acquisition: `using`/`await using` release it at the end of the block.
+ * Package-internal: A held acquisition: `using`/`await using` release it at the end of the block.
  */
 export class Hold implements AsyncDisposable, Disposable {
   #owner: Releasable | undefined;

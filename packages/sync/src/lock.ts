@@ -11,14 +11,34 @@
  * then releases on the spot, which hands the lock to the next waiter or unlocks, so the lock
  * is never held by two tasks nor left held by nobody.
  *
+ * `hold()` is the same wait with the disposable as what is handed over: the waiter's Future
+ * resolves with the `Hold` itself, so the hand-off rule covers it too. (A `then()` that
+ * makes the disposable after the wakeup would be a second hand-over, and a cancel between
+ * the two would drop the disposable with the lock held.)
+ *
  * Cancelled waiters are not searched for and removed (asyncio's O(n) `deque.remove`): they
- * stay in the ring until `release()` skips them, and the ring is compacted once they
- * outnumber the live waiters.
+ * stop counting at once and stay in the ring until `release()` skips them, and the ring is
+ * compacted once they outnumber the live waiters.
  */
 import { InvalidStateError } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
 import { Hold } from './hold.ts';
-import { AbortWatch, HandOff, RESOLVED_TRUE, signalOf, type WaitOptions } from './wait-options.ts';
+import {
+  AbortWatch,
+  Count,
+  compact,
+  HandOff,
+  liveCount,
+  nextLive,
+  RESOLVED_TRUE,
+  signalOf,
+  type WaitOptions,
+} from './wait-options.ts';
+
+// One options object per kind of wait: the label names it in formatTaskTree(), and only a
+// hand-over that did not reach its waiter is reported.
+const ACQUIRE = { label: 'Lock.acquire', reportTaken: false };
+const HOLD = { label: 'Lock.hold', reportTaken: false };
 
 /** What `Lock.stats()` returns. */
 export interface LockStats {
@@ -51,9 +71,14 @@ export interface LockStats {
  */
 export class Lock {
   #locked = false;
-  readonly #waiters = new Deque<HandOff<true>>();
-  /** Waiters queued and not handed the lock yet, counting cancelled ones until they leave. */
-  #pending = 0;
+  readonly #waiters = new Deque<HandOff<unknown>>();
+  /** Waiters queued and not handed the lock yet (cancelled ones count out at once). */
+  readonly #count = new Count();
+
+  constructor() {
+    // Bound, so `setTimeout(lock.release, ms)` works.
+    this.release = this.release.bind(this);
+  }
 
   /**
    * Acquires the lock, waiting in FIFO order while it is held. When the lock is free the
@@ -63,8 +88,10 @@ export class Lock {
    * wait with `CancelledError` (or `signal.reason`) and the lock is not held by the caller,
    * even when it had already been handed over.
    *
+   * @param opts `{ signal }`: aborting it gives up the wait.
    * @returns `true`, once the lock is held by the caller.
    * @throws {CancelledError} when the task is cancelled while waiting.
+   * @throws {TypeError} when `opts` or `signal` has the wrong type (as a rejected promise).
    * @throws `signal.reason` when `signal` aborts first.
    * @example
    * ```ts
@@ -92,16 +119,22 @@ export class Lock {
       this.#locked = true;
       return RESOLVED_TRUE;
     }
-    const fut = new HandOff<true>(this.#onHandoff, 'Lock.acquire', 1, false);
-    this.#waiters.push(fut);
-    this.#pending++;
-    return signal === undefined ? fut : this.#waitAbortable(fut, signal);
+    return this.#park(ACQUIRE, true as const, signal);
   }
 
-  async #waitAbortable(fut: HandOff<true>, signal: AbortSignal): Promise<true> {
+  /** Queues a waiter to be handed `value` with the lock. */
+  #park<T>(kind: typeof ACQUIRE, value: T, signal: AbortSignal | undefined): Promise<T> {
+    const fut = new HandOff<unknown>(this.#onHandoff, kind, 1, value, this.#count);
+    this.#waiters.push(fut);
+    this.#count.n++;
+    return (signal === undefined ? fut : this.#waitAbortable(fut, signal)) as Promise<T>;
+  }
+
+  async #waitAbortable(fut: HandOff<unknown>, signal: AbortSignal): Promise<unknown> {
     const watch = new AbortWatch(signal, fut);
+    let value: unknown;
     try {
-      await fut;
+      value = await fut;
     } catch (e) {
       throw watch.aborted ? signal.reason : e;
     } finally {
@@ -111,24 +144,25 @@ export class Lock {
       this.release();
       throw signal.reason;
     }
-    return true;
+    // A native promise from here on: the caller receives the value (a cancel requested in
+    // between reaches the caller at its next await, inside the `using` block).
+    return value;
   }
 
   /**
    * The waiter of `fut` did not take the lock (see `HandOff`). Cancelled while queued: it has
-   * gone. Handed the lock, then cancelled before it resumed (bpo-32734): pass the lock on.
+   * gone (and counted itself out). Handed the lock, then cancelled before it resumed
+   * (bpo-32734): pass the lock on.
    */
-  readonly #onHandoff = (fut: HandOff<true>): void => {
-    if (fut.cancelled()) {
-      this.#pending--;
-      const w = this.#waiters;
-      if (w.size > 32 && w.size > 2 * this.#pending) w.retain((f) => !f.done());
-    } else this.release();
+  readonly #onHandoff = (fut: HandOff<unknown>): void => {
+    if (fut.cancelled()) compact(this.#waiters, this.#count);
+    else this.release();
   };
 
   /**
    * Releases the lock: hands it to the first waiter, or unlocks when nobody waits. Any code
-   * may release (the lock has no owner), as in asyncio.
+   * may release (the lock has no owner), as in asyncio. Bound to the lock, so it can be
+   * passed as a callback.
    *
    * @throws {InvalidStateError} when the lock is not held.
    * @example
@@ -136,6 +170,8 @@ export class Lock {
    * import { Lock } from '@aiots/sync';
    * const lock = new Lock();
    * await lock.acquire();
+   * setTimeout(lock.release, 10); // bound: no arrow function needed
+   * await lock.acquire(); // waits until the timer releases it
    * lock.release();
    * console.log(lock.locked()); // false
    * ```
@@ -146,17 +182,10 @@ export class Lock {
         'Lock.release() expected the lock to be held, but it is not acquired',
       );
     }
-    const w = this.#waiters;
-    while (w.size > 0) {
-      const fut = w.shift() as HandOff<true>;
-      if (!fut.done()) {
-        // Stays locked: ownership passes to this waiter.
-        this.#pending--;
-        fut.setResult(true);
-        return;
-      }
-    }
-    this.#locked = false;
+    const fut = this.#waiters.size > 0 ? nextLive(this.#waiters) : undefined;
+    // Stays locked when there is a waiter: ownership passes to it.
+    if (fut !== undefined) fut.setResult(fut.value);
+    else this.#locked = false;
   }
 
   /**
@@ -176,9 +205,16 @@ export class Lock {
 
   /**
    * Acquires the lock and returns a disposable that releases it, for `await using` (or
-   * `using`). Disposing twice releases once.
+   * `using`). Disposing twice releases once. Safe against cancellation at any moment: a
+   * task cancelled while it waits gets `CancelledError` and holds nothing (a lock already
+   * handed to it passes on); once the disposable reaches the task, the block's end
+   * releases it.
    *
+   * @param opts `{ signal }`: aborting it gives up the wait.
+   * @returns A disposable holding the lock.
    * @throws {CancelledError} when the task is cancelled while waiting (nothing is held then).
+   * @throws {TypeError} when `opts` or `signal` has the wrong type (as a rejected promise).
+   * @throws `signal.reason` when `signal` aborts first.
    * @example
    * ```ts
    * import { Lock } from '@aiots/sync';
@@ -191,11 +227,21 @@ export class Lock {
    * ```
    */
   hold(opts?: WaitOptions): Promise<AsyncDisposable & Disposable> {
-    if (opts === undefined && !this.#locked) {
-      this.#locked = true;
-      return Promise.resolve(new Hold(this, 1));
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      try {
+        signal = signalOf(opts, 'Lock.hold()');
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    return this.acquire(opts).then(() => new Hold(this, 1));
+    const held = new Hold(this, 1);
+    if (!this.#locked) {
+      this.#locked = true;
+      return Promise.resolve(held);
+    }
+    return this.#park(HOLD, held, signal);
   }
 
   /**
@@ -208,11 +254,11 @@ export class Lock {
    * ```
    */
   stats(): LockStats {
-    return Object.freeze({ locked: this.#locked, waiting: this.#pending });
+    return Object.freeze({ locked: this.#locked, waiting: liveCount(this.#waiters, this.#count) });
   }
 
   toString(): string {
-    const waiting = this.#pending > 0 ? `, waiters:${this.#pending}` : '';
-    return `<Lock [${this.#locked ? 'locked' : 'unlocked'}${waiting}]>`;
+    const n = liveCount(this.#waiters, this.#count);
+    return `<Lock [${this.#locked ? 'locked' : 'unlocked'}${n > 0 ? `, waiters:${n}` : ''}]>`;
   }
 }

@@ -37,7 +37,7 @@ function incomparable(a: unknown, b: unknown): TypeError {
  * The default PriorityQueue order: numbers (and bigints) numerically, strings by code unit,
  * arrays element by element like Python tuples (a prefix comes first). Mixed kinds throw.
  *
- * @internal
+ * Package-internal.
  */
 export function naturalCompare(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
@@ -59,13 +59,13 @@ export function naturalCompare(a: unknown, b: unknown): number {
   return x.length - y.length;
 }
 
-/** @internal Checks an item before it enters a heap ordered by `naturalCompare`. */
+/** Package-internal: Checks an item before it enters a heap ordered by `naturalCompare`. */
 export function checkNatural(item: unknown): void {
   // An item alone in the heap is never compared; refuse it now rather than at the next put.
   if (kindOf(item) === 0) throw incomparable(item, item);
 }
 
-/** @internal */
+/** Package-internal: */
 export class PriorityHeap<T> {
   readonly #items: T[] = [];
   readonly #seqs: number[] = [];
@@ -73,7 +73,6 @@ export class PriorityHeap<T> {
   readonly #compare: Compare<T>;
   readonly #check: ((item: T) => void) | undefined;
   #nextSeq = 0;
-  #frontSeq = 0;
 
   /** `check(item)` may throw to refuse an item before it is inserted. */
   constructor(compare: Compare<T>, check?: (item: T) => void) {
@@ -93,11 +92,6 @@ export class PriorityHeap<T> {
   push(item: T): void {
     this.#check?.(item);
     this.#insert(item, this.#nextSeq++);
-  }
-
-  /** Re-inserts `item` ahead of every item of equal priority already queued. */
-  putBack(item: T): void {
-    this.#insert(item, --this.#frontSeq);
   }
 
   #insert(item: T, seq: number): void {

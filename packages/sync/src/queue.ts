@@ -5,26 +5,41 @@
  * `get()` arriving in between takes it; the woken getter re-queues at the back). Here items
  * and slots are handed over, so waiters are served strictly in arrival order:
  *
- * - A put with a getter waiting gives the item straight to the first getter (it is "in
- *   flight" until that getter resumes). Items in the store therefore imply no getter waits.
+ * - FIFO: a put with a getter waiting gives the item straight to the first getter (it is
+ *   "in flight" until that getter resumes); that item is exactly what `get()` would return.
+ * - LIFO and priority: what `get()` would return depends on what is put after, so a put with
+ *   a getter waiting stores the item and promises the first getter *an* item ("claimed"):
+ *   the getter takes the best item there is when it resumes, as in asyncio, and only the
+ *   items beyond the claims can be got in the meantime. A waiting getter therefore gets 1
+ *   from `putNowait(5); putNowait(1); putNowait(3)` on a PriorityQueue, 3 on a LifoQueue.
+ * - Either way, items that can be got imply that no getter waits.
  * - A get that frees a slot reserves it for the first waiting putter, which puts its own item
  *   when it resumes. `full()` counts items, items in flight and reserved slots, so the store
  *   never exceeds `maxsize` and a new `put()` cannot take a reserved slot.
  *
  * Cancellation at any moment (test_get_cancel_drop_*, test_put_cancel_drop): a getter handed
- * an item and cancelled before it resumes gives the item to the next getter, or back to the
- * store as its oldest item; a putter cancelled after its slot was reserved passes the slot
- * to the next putter. A cancelled put never puts; no item is lost or got twice.
+ * an item (or a claim) and cancelled before it resumes passes it to the next getter, or the
+ * item goes back to the store as its oldest one (a claim just lapses: its item is still
+ * there); a putter cancelled after its slot was reserved passes the slot to the next putter.
+ * A cancelled put never puts; no item is lost or got twice.
  *
- * Cancelled waiters are not searched for and removed: they stay in their ring until skipped,
- * and the ring is compacted once they outnumber the live waiters.
+ * Cancelled waiters stop counting at once (`stats()` counts the live ones); they stay in
+ * their ring until skipped, and the ring is compacted once they outnumber the live waiters. A waiter whose loop is closed (left
+ * pending when its `run()` ended) is skipped and nothing is handed to it.
  */
 import { type Future, getLoop, InvalidStateError } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
 import { QueueEmpty, QueueFull, QueueShutDown } from './errors.ts';
 import { Event } from './event.ts';
 import { type Compare, checkNatural, naturalCompare, PriorityHeap } from './priority-heap.ts';
-import { AbortWatch, describe, RESOLVED_VOID, signalOf, type WaitOptions } from './wait-options.ts';
+import {
+  AbortWatch,
+  describe,
+  RESOLVED_VOID,
+  signalOf,
+  Waiters,
+  type WaitOptions,
+} from './wait-options.ts';
 
 // One options object for every wait's Future: its label names it in formatTaskTree().
 const PUT_LABEL = { label: 'Queue.put' };
@@ -51,8 +66,6 @@ interface Store<T> {
   readonly size: number;
   push(item: T): void;
   take(): T;
-  /** Returns an item a cancelled getter had been handed, as the next one to be got. */
-  putBack(item: T): void;
   clear(): void;
   toArray(): T[];
 }
@@ -61,24 +74,20 @@ class FifoStore<T> extends Deque<T> implements Store<T> {
   take(): T {
     return this.shift() as T;
   }
-  putBack(item: T): void {
-    this.unshift(item);
-  }
 }
 
 class LifoStore<T> extends Deque<T> implements Store<T> {
   take(): T {
     return this.pop() as T;
   }
-  // The returned item was put before everything now queued (a getter was waiting, so the
-  // store was empty when it was put): in LIFO order it belongs at the bottom.
-  putBack(item: T): void {
-    this.unshift(item);
-  }
 }
 
 /** What a getter's Future resolves with when it was woken by `shutdown()`, not an item. */
 const SHUTDOWN: unique symbol = Symbol('shutdown');
+/** What a getter's Future resolves with when an item in the store is promised to it. */
+const CLAIM: unique symbol = Symbol('claim');
+
+type Handed<T> = T | typeof SHUTDOWN | typeof CLAIM;
 
 let setStore: <T>(queue: Queue<T>, store: Store<T>) => void;
 
@@ -110,14 +119,15 @@ let setStore: <T>(queue: Queue<T>, store: Store<T>) => void;
  */
 export class Queue<T> implements AsyncIterable<T> {
   readonly #maxsize: number;
-  #store: Store<T> = new FifoStore<T>();
-  readonly #getters = new Deque<Future<T | typeof SHUTDOWN>>();
-  readonly #putters = new Deque<Future<boolean>>();
-  /** Waiters not handed anything yet, counting cancelled ones until they leave. */
-  #pendingGetters = 0;
-  #pendingPutters = 0;
-  /** Items handed to woken getters that have not resumed yet. */
+  #store: Store<T>;
+  /** The store when it is FIFO: items are then handed straight to waiting getters. */
+  #fifo: FifoStore<T> | undefined;
+  readonly #getters = new Waiters<Future<Handed<T>>>();
+  readonly #putters = new Waiters<Future<boolean>>();
+  /** FIFO: items handed to woken getters that have not resumed yet (not in the store). */
   #inFlight = 0;
+  /** LIFO, priority: items in the store promised to woken getters that have not resumed. */
+  #claimed = 0;
   /** Slots promised to woken putters that have not resumed yet. */
   #reserved = 0;
   #unfinished = 0;
@@ -128,6 +138,7 @@ export class Queue<T> implements AsyncIterable<T> {
   static {
     setStore = (queue, store) => {
       queue.#store = store;
+      queue.#fifo = undefined;
     };
   }
 
@@ -146,6 +157,13 @@ export class Queue<T> implements AsyncIterable<T> {
       );
     }
     this.#maxsize = maxsize;
+    const fifo = new FifoStore<T>();
+    this.#store = fifo;
+    this.#fifo = fifo;
+    // Bound, so they can be passed as callbacks.
+    this.putNowait = this.putNowait.bind(this);
+    this.taskDone = this.taskDone.bind(this);
+    this.shutdown = this.shutdown.bind(this);
   }
 
   /** The bound given to the constructor (0 or less: unbounded). */
@@ -165,7 +183,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * ```
    */
   qsize(): number {
-    return this.#store.size;
+    return this.#store.size - this.#claimed;
   }
 
   /**
@@ -178,12 +196,13 @@ export class Queue<T> implements AsyncIterable<T> {
    * ```
    */
   empty(): boolean {
-    return this.#store.size === 0;
+    return this.#store.size === this.#claimed;
   }
 
   /**
-   * True when a put would have to wait: the items, plus items on their way to woken getters,
-   * plus slots promised to woken putters, reach `maxsize`. Never true for an unbounded queue.
+   * True when a put would have to wait: the items (those promised to woken getters
+   * included), plus slots promised to woken putters, reach `maxsize`. Never true for an
+   * unbounded queue.
    *
    * @example
    * ```ts
@@ -238,7 +257,7 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   /**
-   * Puts `item` if there is room now.
+   * Puts `item` if there is room now. Bound to the queue, so it can be passed as a callback.
    *
    * @throws {QueueFull} when the queue is full.
    * @throws {QueueShutDown} when the queue is shut down.
@@ -260,27 +279,34 @@ export class Queue<T> implements AsyncIterable<T> {
     this.#add(item);
   }
 
-  /** Adds an item: straight to the first waiting getter, else to the store. */
+  /**
+   * Adds an item. FIFO: straight to the first waiting getter, else to the store. LIFO and
+   * priority: to the store, promising one item to the first waiting getter.
+   */
   #add(item: T): void {
     const getters = this.#getters;
-    while (getters.size > 0) {
-      const fut = getters.shift() as Future<T | typeof SHUTDOWN>;
-      if (!fut.done()) {
-        this.#unfinished++;
-        this.#pendingGetters--;
+    const fifo = this.#fifo;
+    if (fifo !== undefined) {
+      const fut = getters.size > 0 ? getters.next() : undefined;
+      if (fut !== undefined) {
         this.#inFlight++;
         fut.setResult(item);
-        return;
-      }
+      } else fifo.push(item);
+      this.#unfinished++;
+      return;
     }
     this.#store.push(item); // may throw (a PriorityQueue item it cannot order): nothing changed
     this.#unfinished++;
+    const fut = getters.size > 0 ? getters.next() : undefined;
+    if (fut !== undefined) {
+      this.#claimed++;
+      fut.setResult(CLAIM);
+    }
   }
 
   #putWait(item: T, signal: AbortSignal | undefined): Promise<void> {
     const fut = getLoop().createFuture<boolean>(PUT_LABEL);
     this.#putters.push(fut);
-    this.#pendingPutters++;
     return signal === undefined ? this.#putPlain(fut, item) : this.#putAbortable(fut, item, signal);
   }
 
@@ -317,9 +343,7 @@ export class Queue<T> implements AsyncIterable<T> {
   /** A putter ends its wait without putting. */
   #putterLeft(fut: Future<boolean>): void {
     if (fut.cancelled()) {
-      this.#pendingPutters--;
-      const p = this.#putters;
-      if (p.size > 32 && p.size > 2 * this.#pendingPutters) p.retain((f) => !f.done());
+      this.#putters.left();
     } else if (fut.result()) {
       // A slot was reserved for us, then we were cancelled before resuming: pass it on.
       this.#reserved--;
@@ -346,12 +370,10 @@ export class Queue<T> implements AsyncIterable<T> {
   #wakePutters(): void {
     const putters = this.#putters;
     while (putters.size > 0 && !this.full()) {
-      const fut = putters.shift() as Future<boolean>;
-      if (!fut.done()) {
-        this.#pendingPutters--;
-        this.#reserved++;
-        fut.setResult(true);
-      }
+      const fut = putters.next();
+      if (fut === undefined) return;
+      this.#reserved++;
+      fut.setResult(true);
     }
   }
 
@@ -384,9 +406,9 @@ export class Queue<T> implements AsyncIterable<T> {
       }
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    if (this.#store.size > 0) {
+    if (this.#store.size > this.#claimed) {
       const item = this.#store.take();
-      if (this.#pendingPutters > 0) this.#wakePutters();
+      if (this.#putters.size > 0) this.#wakePutters();
       return Promise.resolve(item);
     }
     if (this.#shutdown)
@@ -411,100 +433,101 @@ export class Queue<T> implements AsyncIterable<T> {
    * ```
    */
   getNowait(): T {
-    if (this.#store.size === 0) {
+    if (this.#store.size === this.#claimed) {
       if (this.#shutdown)
         throw new QueueShutDown('Queue.getNowait(): the queue is shut down and empty');
       throw new QueueEmpty();
     }
     const item = this.#store.take();
-    if (this.#pendingPutters > 0) this.#wakePutters();
+    if (this.#putters.size > 0) this.#wakePutters();
     return item;
   }
 
   #getWait(signal: AbortSignal | undefined): Promise<T> {
-    const fut = getLoop().createFuture<T | typeof SHUTDOWN>(GET_LABEL);
+    const fut = getLoop().createFuture<Handed<T>>(GET_LABEL);
     this.#getters.push(fut);
-    this.#pendingGetters++;
     return signal === undefined ? this.#getPlain(fut) : this.#getAbortable(fut, signal);
   }
 
-  async #getPlain(fut: Future<T | typeof SHUTDOWN>): Promise<T> {
-    let item: T | typeof SHUTDOWN;
+  async #getPlain(fut: Future<Handed<T>>): Promise<T> {
+    let handed: Handed<T>;
     try {
-      item = await fut;
+      handed = await fut;
     } catch (e) {
       this.#getterLeft(fut);
       throw e;
     }
-    return this.#received(item);
+    return this.#received(handed);
   }
 
-  async #getAbortable(fut: Future<T | typeof SHUTDOWN>, signal: AbortSignal): Promise<T> {
+  async #getAbortable(fut: Future<Handed<T>>, signal: AbortSignal): Promise<T> {
     const watch = new AbortWatch(signal, fut);
-    let item: T | typeof SHUTDOWN;
+    let handed: Handed<T>;
     try {
-      item = await fut;
+      handed = await fut;
     } catch (e) {
       this.#getterLeft(fut);
       throw watch.aborted ? signal.reason : e;
     } finally {
       watch.dispose();
     }
-    if (item !== SHUTDOWN && !this.#immediate && signal.aborted) {
-      this.#giveBack(item);
+    if (handed !== SHUTDOWN && !this.#immediate && signal.aborted) {
+      this.#giveBack(handed);
       throw signal.reason;
     }
-    return this.#received(item);
+    return this.#received(handed);
   }
 
   /** A getter ends its wait without taking an item. */
-  #getterLeft(fut: Future<T | typeof SHUTDOWN>): void {
+  #getterLeft(fut: Future<Handed<T>>): void {
     if (fut.cancelled()) {
-      this.#pendingGetters--;
-      const g = this.#getters;
-      if (g.size > 32 && g.size > 2 * this.#pendingGetters) g.retain((f) => !f.done());
+      this.#getters.left();
       return;
     }
     const handed = fut.result();
-    // Handed an item, then cancelled before resuming: pass it on, nothing is lost.
+    // Handed an item or a claim, then cancelled before resuming: pass it on, nothing is lost.
     if (handed !== SHUTDOWN) this.#giveBack(handed);
   }
 
-  /** A getter resumed with what it was handed. */
-  #received(item: T | typeof SHUTDOWN): T {
-    if (item === SHUTDOWN) {
+  /** A getter resumed with what it was handed: takes its item. */
+  #received(handed: Handed<T>): T {
+    // shutdown(true) counted the item as drained already.
+    if (handed === SHUTDOWN || this.#immediate) {
       throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
     }
-    this.#inFlight--;
-    // shutdown(true) already counted this item as drained.
-    if (this.#immediate) {
-      throw new QueueShutDown('Queue.get(): the queue was shut down while waiting');
+    let item: T;
+    if (handed === CLAIM) {
+      // The best item there is now: what get() returns (asyncio takes it at this point too).
+      this.#claimed--;
+      item = this.#store.take();
+    } else {
+      this.#inFlight--;
+      item = handed;
     }
     // The item leaves the queue only now: its slot frees for a waiting putter.
-    if (this.#pendingPutters > 0) this.#wakePutters();
+    if (this.#putters.size > 0) this.#wakePutters();
     return item;
   }
 
-  /** An in-flight item whose getter will not take it: next getter, else back to the store. */
-  #giveBack(item: T): void {
-    this.#inFlight--;
+  /**
+   * An item (FIFO) or claim handed to a getter that will not take it: to the next getter;
+   * else the item goes back to the store as its oldest, and a claim lapses (its item is in
+   * the store already).
+   */
+  #giveBack(handed: T | typeof CLAIM): void {
     if (this.#immediate) return; // drained by shutdown(true): its count is already settled
-    const getters = this.#getters;
-    while (getters.size > 0) {
-      const fut = getters.shift() as Future<T | typeof SHUTDOWN>;
-      if (!fut.done()) {
-        this.#pendingGetters--;
-        this.#inFlight++;
-        fut.setResult(item);
-        return;
-      }
+    const next = this.#getters.size > 0 ? this.#getters.next() : undefined;
+    if (next !== undefined) next.setResult(handed);
+    else if (handed === CLAIM) this.#claimed--;
+    else {
+      this.#inFlight--;
+      (this.#fifo as FifoStore<T>).unshift(handed);
     }
-    this.#store.putBack(item);
   }
 
   /**
    * Marks one item got from the queue as processed. `join()` returns once every item put has
-   * been marked.
+   * been marked. Bound to the queue, so it can be passed as a callback.
    *
    * @throws {InvalidStateError} when called more times than items were put.
    * @example
@@ -563,8 +586,13 @@ export class Queue<T> implements AsyncIterable<T> {
    * Shuts the queue down: puts throw `QueueShutDown` (waiting putters too), gets return the
    * remaining items and then throw `QueueShutDown` (waiting getters at once). With
    * `immediate`, the remaining items are dropped as well, each counted as done for `join()`.
-   * Calling it again does nothing more (except an `immediate` call after a plain one).
+   * Calling it again does nothing more (except an `immediate` call after a plain one). Bound
+   * to the queue, so it can be passed as a callback; mind that a listener's argument lands
+   * in `immediate` (`process.once('SIGTERM', q.shutdown)` passes `'SIGTERM'`), which is
+   * refused: pass `() => q.shutdown()` there.
    *
+   * @param immediate Drop the remaining items too (default false).
+   * @throws {TypeError} when `immediate` is not a boolean.
    * @example
    * ```ts
    * import { Queue } from '@aiots/sync';
@@ -575,28 +603,28 @@ export class Queue<T> implements AsyncIterable<T> {
    * ```
    */
   shutdown(immediate = false): void {
+    if (typeof immediate !== 'boolean') {
+      throw new TypeError(
+        `Queue.shutdown() expected \`immediate\` to be a boolean, got ${describe(immediate)}`,
+      );
+    }
     this.#shutdown = true;
     if (immediate && !this.#immediate) {
       this.#immediate = true;
-      // Items on their way to woken getters count as drained too: those getters throw.
+      // Items on their way to (or promised to) woken getters count as drained too: those
+      // getters throw when they resume.
       const drained = this.#store.size + this.#inFlight;
       this.#store.clear();
+      this.#inFlight = 0;
+      this.#claimed = 0;
       this.#unfinished = Math.max(0, this.#unfinished - drained);
       if (this.#unfinished === 0) this.#finish();
     }
-    const getters = this.#getters;
-    for (let fut = getters.shift(); fut !== undefined; fut = getters.shift()) {
-      if (!fut.done()) {
-        this.#pendingGetters--;
-        fut.setResult(SHUTDOWN);
-      }
+    for (let fut = this.#getters.next(); fut !== undefined; fut = this.#getters.next()) {
+      fut.setResult(SHUTDOWN);
     }
-    const putters = this.#putters;
-    for (let fut = putters.shift(); fut !== undefined; fut = putters.shift()) {
-      if (!fut.done()) {
-        this.#pendingPutters--;
-        fut.setResult(false);
-      }
+    for (let fut = this.#putters.next(); fut !== undefined; fut = this.#putters.next()) {
+      fut.setResult(false);
     }
   }
 
@@ -641,10 +669,10 @@ export class Queue<T> implements AsyncIterable<T> {
    */
   stats(): QueueStats {
     return Object.freeze({
-      size: this.#store.size,
+      size: this.qsize(),
       maxsize: this.#maxsize,
-      getters: this.#pendingGetters,
-      putters: this.#pendingPutters,
+      getters: this.#getters.live(),
+      putters: this.#putters.live(),
       unfinished: this.#unfinished,
       shutdown: this.#shutdown,
     });
@@ -652,9 +680,12 @@ export class Queue<T> implements AsyncIterable<T> {
 
   toString(): string {
     const parts = [`maxsize=${this.#maxsize}`];
-    if (this.#store.size > 0) parts.push(`size=${this.#store.size}`);
-    if (this.#pendingGetters > 0) parts.push(`getters[${this.#pendingGetters}]`);
-    if (this.#pendingPutters > 0) parts.push(`putters[${this.#pendingPutters}]`);
+    const size = this.qsize();
+    if (size > 0) parts.push(`size=${size}`);
+    const getters = this.#getters.live();
+    const putters = this.#putters.live();
+    if (getters > 0) parts.push(`getters[${getters}]`);
+    if (putters > 0) parts.push(`putters[${putters}]`);
     if (this.#unfinished > 0) parts.push(`tasks=${this.#unfinished}`);
     if (this.#shutdown) parts.push('shutdown');
     return `<${this.constructor.name} ${parts.join(' ')}>`;

@@ -14,24 +14,45 @@
  *
  * A waiter handed permits and then cancelled before it resumes gives them back and wakes the
  * next waiters (`test_acquire_cancel_before_awoken`, `test_acquire_hang`). A waiter cancelled
- * while still queued also re-runs the wake loop, since it may have been the heavy head that
- * blocked the others.
+ * while still queued stops counting at once (so `locked()` and a new `acquire()` no longer
+ * see it) and re-runs the wake loop a callback later, since it may have been the heavy head
+ * that blocked the others.
+ *
+ * `hold()` is the same wait with the disposable as what is handed over, so a cancel between
+ * the wakeup and the task's resumption cannot drop it with the permits taken.
  */
 import { InvalidStateError } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
 import { Hold } from './hold.ts';
 import {
   AbortWatch,
+  Count,
   checkCount,
+  compact,
   describe,
   HandOff,
+  isDead,
+  liveCount,
   RESOLVED_TRUE,
   signalOf,
   type WaitOptions,
 } from './wait-options.ts';
 
-/** A queued `acquire()`: its Future, which also carries the weight. */
-type Waiter = HandOff<true>;
+/** A queued `acquire()` or `hold()`: its Future, which also carries the weight. */
+type Waiter = HandOff<unknown>;
+
+// One options object per kind of wait: the label names it in formatTaskTree(); every
+// outcome is reported, since a waiter that resumes lets the ones queued behind it go.
+const LABELS = {
+  Semaphore: {
+    acquire: { label: 'Semaphore.acquire', reportTaken: true },
+    hold: { label: 'Semaphore.hold', reportTaken: true },
+  },
+  BoundedSemaphore: {
+    acquire: { label: 'BoundedSemaphore.acquire', reportTaken: true },
+    hold: { label: 'BoundedSemaphore.hold', reportTaken: true },
+  },
+} as const;
 
 /** What `Semaphore.stats()` returns. */
 export interface SemaphoreStats {
@@ -48,52 +69,58 @@ export interface SemaphoreStats {
  * while too few are free; `release(weight)` gives them back. Safe against cancellation at
  * any moment: a permit is never lost nor given twice.
  *
+ * For a resource shared by tasks that exist anyway, or taken in different amounts. To run a
+ * batch of jobs a few at a time, `taskGroup(body, { limit })` from `@aiots/loop` is several
+ * times cheaper than a task per job parked on a semaphore.
+ *
  * @example
  * ```ts
- * import { taskGroup, sleep } from '@aiots/loop';
+ * import { sleep, taskGroup } from '@aiots/loop';
  * import { Semaphore } from '@aiots/sync';
- * const sem = new Semaphore(2);
- * let running = 0;
+ * const memoryMb = new Semaphore(512);
+ * let inUse = 0;
  * let peak = 0;
+ * const convert = async (sizeMb: number) => {
+ *   await using _ = await memoryMb.hold(sizeMb);
+ *   inUse += sizeMb;
+ *   peak = Math.max(peak, inUse);
+ *   await sleep(10);
+ *   inUse -= sizeMb;
+ * };
  * await taskGroup(async (tg) => {
- *   for (let i = 0; i < 6; i++) {
- *     tg.createTask(async () => {
- *       await using _ = await sem.hold();
- *       peak = Math.max(peak, ++running);
- *       await sleep(10);
- *       running--;
- *     });
- *   }
+ *   for (const size of [300, 200, 100, 400]) tg.createTask(() => convert(size));
  * });
- * console.log(peak); // 2
+ * console.log(peak); // 500
  * ```
  */
 export class Semaphore {
   #value: number;
   readonly #bound: number;
   readonly #waiters = new Deque<Waiter>();
-  /** Waiters queued and not handed permits yet, counting cancelled ones until they leave. */
-  #pending = 0;
+  /** Waiters queued and not handed permits yet (cancelled ones count out at once). */
+  readonly #count = new Count();
   /** Waiters handed permits that have not resumed yet. */
   #granted = 0;
 
   /**
    * @param value The initial number of permits, an integer from 0 up (default 1).
-   * @throws {TypeError} when `value` is not an integer.
-   * @throws {RangeError} when `value` is negative.
+   * @throws {TypeError} when `value` is not a number.
+   * @throws {RangeError} when `value` is not an integer from 0 up.
    */
   constructor(value = 1) {
     const name = this instanceof BoundedSemaphore ? 'BoundedSemaphore' : 'Semaphore';
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
+    if (typeof value !== 'number') {
       throw new TypeError(`${name} expected \`value\` to be an integer, got ${describe(value)}`);
     }
-    if (value < 0) {
+    if (!Number.isInteger(value) || value < 0) {
       throw new RangeError(
         `${name} expected \`value\` to be an integer from 0 and up, got ${value}`,
       );
     }
     this.#value = value;
     this.#bound = this instanceof BoundedSemaphore ? value : Number.POSITIVE_INFINITY;
+    // Bound, so `setTimeout(sem.release, ms)` works.
+    this.release = this.release.bind(this);
   }
 
   /**
@@ -126,36 +153,59 @@ export class Semaphore {
   acquire(opts?: WaitOptions): Promise<true>;
   acquire(weight: number, opts?: WaitOptions): Promise<true>;
   acquire(weightOrOpts?: number | WaitOptions, opts?: WaitOptions): Promise<true> {
+    return this.#enter(weightOrOpts, opts, false) as Promise<true>;
+  }
+
+  /** `acquire()` (`hold` false) or `hold()`: takes the permits now, or queues a waiter. */
+  #enter(
+    weightOrOpts: number | WaitOptions | undefined,
+    opts: WaitOptions | undefined,
+    hold: boolean,
+  ): Promise<unknown> {
     let weight = 1;
     let signal: AbortSignal | undefined;
     if (weightOrOpts !== undefined || opts !== undefined) {
+      const where = `${this.#name}.${hold ? 'hold' : 'acquire'}()`;
       try {
         if (typeof weightOrOpts === 'object' && weightOrOpts !== null) opts = weightOrOpts;
         else if (weightOrOpts !== undefined) {
-          weight = checkCount(weightOrOpts, 'weight', `${this.#name}.acquire()`, this.#bound);
+          weight = checkCount(weightOrOpts, 'weight', where, this.#bound);
         }
-        signal = signalOf(opts, `${this.#name}.acquire()`);
+        signal = signalOf(opts, where);
       } catch (e) {
         return Promise.reject(e);
       }
       if (signal?.aborted) return Promise.reject(signal.reason);
     }
-    if (this.#pending === 0 && this.#granted === 0 && this.#value >= weight) {
-      this.#value -= weight;
-      return RESOLVED_TRUE;
+    if (this.#granted === 0 && this.#value >= weight) {
+      // Waiters queued while permits are free: heads that do not fit, or that can never
+      // take them (cancelled, or left by a run() that ended). Skip the latter first.
+      if (this.#count.n > 0) this.#wakeUp();
+      if (this.#count.n === 0 && this.#granted === 0 && this.#value >= weight) {
+        this.#value -= weight;
+        return hold ? Promise.resolve(new Hold(this, weight)) : RESOLVED_TRUE;
+      }
     }
-    const label =
-      this.#bound === Number.POSITIVE_INFINITY ? 'Semaphore.acquire' : 'BoundedSemaphore.acquire';
-    const fut = new HandOff<true>(this.#onHandoff, label, weight, true);
+    const labels = LABELS[this.#name];
+    const fut = hold
+      ? new HandOff<unknown>(
+          this.#onHandoff,
+          labels.hold,
+          weight,
+          new Hold(this, weight),
+          this.#count,
+        )
+      : new HandOff<unknown>(this.#onHandoff, labels.acquire, weight, true, this.#count);
     this.#waiters.push(fut);
-    this.#pending++;
+    this.#count.n++;
     return signal === undefined ? fut : this.#waitAbortable(fut, signal);
   }
 
-  async #waitAbortable(fut: Waiter, signal: AbortSignal): Promise<true> {
+  async #waitAbortable(fut: Waiter, signal: AbortSignal): Promise<unknown> {
     const watch = new AbortWatch(signal, fut);
+    let value: unknown;
     try {
-      await fut;
+      value = await fut;
     } catch (e) {
       throw watch.aborted ? signal.reason : e;
     } finally {
@@ -166,7 +216,7 @@ export class Semaphore {
       this.release(fut.weight);
       throw signal.reason;
     }
-    return true;
+    return value;
   }
 
   /**
@@ -176,10 +226,8 @@ export class Semaphore {
    */
   readonly #onHandoff = (fut: Waiter, taken: boolean): void => {
     if (fut.cancelled()) {
-      this.#pending--;
-      if (this.#waiters.size > 32 && this.#waiters.size > 2 * this.#pending) {
-        this.#waiters.retain((w) => !w.done());
-      }
+      // Cancelled while queued: counted out by its cancel() already.
+      compact(this.#waiters, this.#count);
     } else {
       this.#granted--;
       // Handed the permits, then cancelled before resuming: give them back.
@@ -196,23 +244,30 @@ export class Semaphore {
     while (futs.size > 0) {
       const head = futs.peek() as Waiter;
       if (head.done()) {
-        // Cancelled while queued; it settles its own count.
+        // Cancelled while queued (and counted out then).
         futs.shift();
+        continue;
+      }
+      if (isDead(head)) {
+        // Left pending by a run() that ended: it can never take the permits.
+        futs.shift();
+        head.leave();
         continue;
       }
       const weight = head.weight;
       if (this.#value < weight) break;
       futs.shift();
+      head.leave();
       this.#value -= weight;
-      this.#pending--;
       this.#granted++;
-      head.setResult(true);
+      head.setResult(head.value);
     }
   }
 
   /**
    * Gives back `weight` permits (default 1) and hands them to the waiters at the head of the
-   * queue. Any code may release, as in asyncio.
+   * queue. Any code may release, as in asyncio. Bound to the semaphore, so it can be passed
+   * as a callback (`setTimeout(sem.release, ms)`).
    *
    * @throws {TypeError|RangeError} for a bad `weight`.
    * @throws {InvalidStateError} for a `BoundedSemaphore` released above its initial value.
@@ -246,14 +301,22 @@ export class Semaphore {
    * ```
    */
   locked(): boolean {
-    return this.#value < 1 || this.#pending + this.#granted > 0;
+    if (this.#value < 1 || this.#granted > 0) return true;
+    return this.#count.n > 0 && liveCount(this.#waiters, this.#count) > 0;
   }
 
   /**
    * Acquires `weight` permits and returns a disposable that releases them, for `await using`
-   * (or `using`). Disposing twice releases once.
+   * (or `using`). Disposing twice releases once. Safe against cancellation at any moment: a
+   * task cancelled while it waits gets `CancelledError` and holds nothing (permits already
+   * handed to it pass on); once the disposable reaches the task, the block's end releases.
    *
+   * @param weight How many permits (default 1), as for `acquire`.
+   * @param opts `{ signal }`: aborting it gives up the wait.
+   * @returns A disposable holding the permits.
    * @throws {CancelledError} when the task is cancelled while waiting (nothing is held then).
+   * @throws {TypeError|RangeError} for a bad `weight` or options (as a rejected promise).
+   * @throws `signal.reason` when `signal` aborts first.
    * @example
    * ```ts
    * import { Semaphore } from '@aiots/sync';
@@ -271,8 +334,7 @@ export class Semaphore {
     weightOrOpts?: number | WaitOptions,
     opts?: WaitOptions,
   ): Promise<AsyncDisposable & Disposable> {
-    const weight = typeof weightOrOpts === 'number' ? weightOrOpts : 1;
-    return this.acquire(weightOrOpts as number, opts).then(() => new Hold(this, weight));
+    return this.#enter(weightOrOpts, opts, true) as Promise<AsyncDisposable & Disposable>;
   }
 
   /**
@@ -285,16 +347,18 @@ export class Semaphore {
    * ```
    */
   stats(): SemaphoreStats {
-    return Object.freeze({ value: this.#value, locked: this.locked(), waiting: this.#pending });
+    const waiting = liveCount(this.#waiters, this.#count);
+    return Object.freeze({ value: this.#value, locked: this.locked(), waiting });
   }
 
   toString(): string {
     const state = this.locked() ? 'locked' : `unlocked, value:${this.#value}`;
-    const waiting = this.#pending > 0 ? `, waiters:${this.#pending}` : '';
+    const n = liveCount(this.#waiters, this.#count);
+    const waiting = n > 0 ? `, waiters:${n}` : '';
     return `<${this.#name} [${state}${waiting}]>`;
   }
 
-  get #name(): string {
+  get #name(): 'Semaphore' | 'BoundedSemaphore' {
     return this.#bound === Number.POSITIVE_INFINITY ? 'Semaphore' : 'BoundedSemaphore';
   }
 }

@@ -7,9 +7,11 @@ import {
   createTask,
   getRunningLoop,
   InvalidStateError,
+  run,
   sleep,
   TimeoutError,
   timeout,
+  VirtualClock,
   waitFor,
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
@@ -471,8 +473,119 @@ describe('Condition: stats(), signals, bad input', () => {
     await cond.acquire();
     expect(() => cond.notify(-1)).toThrow(RangeError);
     expect(() => cond.notify('2' as never)).toThrow(TypeError);
+    expect(() => cond.notify(Number.NaN)).toThrow(
+      'Condition.notify() expected `n` to be a number from 0 and up, got NaN',
+    );
     await expect(cond.waitFor(42 as never)).rejects.toThrow(
       'Condition.waitFor() expected a predicate function, got number 42',
     );
   });
+});
+
+describe('Condition: hold() under cancellation', () => {
+  // CPython 3.13 (`async with cond` in a task, cond.release(), call_soon(task.cancel)):
+  // the condition's lock ends free.
+  test(
+    'release, then a cancel one callback later: the lock ends free (CPython 3.13 async with)',
+    virtualTest(async () => {
+      const cond = new Condition();
+      await cond.acquire();
+      const t = createTask(async () => {
+        await using _ = await cond.hold();
+        await sleep(1000);
+      });
+      await tick();
+      cond.release();
+      getRunningLoop().callSoon(() => t.cancel());
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+});
+
+describe('Condition: waiters counted', () => {
+  test(
+    'a waiter cancelled in wait() stops counting at once (CPython 3.13 counts only live waiters)',
+    virtualTest(async () => {
+      const cond = new Condition();
+      const t = createTask(async () => {
+        await using _ = await cond.hold();
+        await cond.wait();
+      });
+      await tick();
+      expect(cond.stats()).toEqual({ locked: false, waiting: 1 });
+      t.cancel();
+      expect(cond.stats().waiting).toBe(0);
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+});
+
+describe('Condition: a wait left behind by a run() that ended', () => {
+  test('notify() skips the dead waiter and wakes a live one in the next run()', async () => {
+    const cond = new Condition();
+    await run(
+      async () => {
+        await cond.acquire();
+        await Promise.race([cond.wait(), sleep(5)]); // wait() released the lock
+      },
+      { clock: new VirtualClock() },
+    );
+    const got = await run(
+      async () => {
+        const waiter = createTask(async () => {
+          await using _ = await cond.hold();
+          return await cond.wait();
+        });
+        await sleep(1);
+        {
+          await using _ = await cond.hold();
+          cond.notify();
+        }
+        return waitFor(waiter, 100);
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(got).toBe(true);
+    expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
+  });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const cond = new Condition();
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await cond.acquire();
+        await Promise.race([cond.wait({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(cond.stats()).toEqual({ locked: false, waiting: 0 });
+  });
+});
+
+describe('Condition: methods passed as callbacks', () => {
+  test(
+    'unbound notify, notifyAll and release work as callbacks',
+    virtualTest(async () => {
+      const cond = new Condition();
+      const waiters = [1, 2].map(() =>
+        createTask(async () => {
+          await using _ = await cond.hold();
+          return await cond.wait();
+        }),
+      );
+      await tick();
+      await cond.acquire();
+      const { notify, notifyAll, release } = cond;
+      notify();
+      notifyAll();
+      getRunningLoop().callSoon(release);
+      expect(await waitFor(Promise.all(waiters), 100)).toEqual([true, true]);
+      expect(cond.locked()).toBe(false);
+    }),
+  );
 });

@@ -2,7 +2,15 @@
  * Event: the CPython cases of asyncio-semantics.md section 4.H (130), from test_locks.py
  * `EventTests`, plus stats() and signals.
  */
-import { CancelledError, createTask, getRunningLoop, sleep } from '@aiots/loop';
+import {
+  CancelledError,
+  createTask,
+  getRunningLoop,
+  run,
+  sleep,
+  VirtualClock,
+  waitFor,
+} from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
 import { Event } from '@aiots/sync';
 import { describe, expect, test } from 'vitest';
@@ -163,6 +171,53 @@ describe('Event: stats() and signals', () => {
         await sleep(0);
       }
       expect(ev.stats().waiting).toBe(0);
+    }),
+  );
+});
+
+describe('Event: a wait left behind by a run() that ended', () => {
+  test('set() skips the dead waiter, and the event works in the next run()', async () => {
+    const ev = new Event();
+    await run(() => Promise.race([ev.wait(), sleep(5)]), { clock: new VirtualClock() });
+    expect(ev.stats()).toEqual({ set: false, waiting: 0 });
+    expect(() => ev.set()).not.toThrow();
+    expect(ev.isSet()).toBe(true);
+    ev.clear();
+    const got = await run(
+      async () => {
+        const waiter = createTask(() => ev.wait());
+        await sleep(1);
+        ev.set();
+        return waitFor(waiter, 100);
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(got).toBe(true);
+  });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const ev = new Event();
+    const ac = new AbortController();
+    await run(() => Promise.race([ev.wait({ signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    ev.set();
+    expect(ev.stats()).toEqual({ set: true, waiting: 0 });
+  });
+});
+
+describe('Event: methods passed as callbacks', () => {
+  test(
+    'unbound set and clear work as callbacks (loop.callLater(10, ev.set))',
+    virtualTest(async () => {
+      const ev = new Event();
+      getRunningLoop().callLater(10, ev.set);
+      expect(await waitFor(ev.wait(), 100)).toBe(true);
+      getRunningLoop().callSoon(ev.clear);
+      await sleep(1);
+      expect(ev.isSet()).toBe(false);
     }),
   );
 });

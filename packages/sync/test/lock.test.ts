@@ -9,8 +9,10 @@ import {
   formatTaskTree,
   getRunningLoop,
   InvalidStateError,
+  run,
   sleep,
   TimeoutError,
+  VirtualClock,
   waitFor,
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
@@ -478,6 +480,151 @@ describe('Lock: hold(), stats(), signals', () => {
       await tick();
       lock.release();
       expect(await last).toBe(true);
+    }),
+  );
+});
+
+describe('Lock: hold() under cancellation', () => {
+  // CPython 3.13 (`async with lock` in a task, lock.release(), call_soon(task.cancel)): the
+  // task enters the block, the cancel lands in it, and `async with` leaves the lock free.
+  test(
+    'release, then a cancel one callback later: the holder releases, the lock ends free (CPython 3.13 async with)',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      const t = createTask(async () => {
+        await using _ = await lock.hold();
+        await sleep(1000);
+      });
+      await tick();
+      lock.release(); // ownership passes to t, which has not resumed yet
+      getRunningLoop().callSoon(() => t.cancel());
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'release, then a cancel in the same turn: the hold never reaches the task and the lock passes to the next waiter',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      let entered = false;
+      const t = createTask(async () => {
+        await using _ = await lock.hold();
+        entered = true;
+      });
+      const next = createTask(async () => {
+        await using _ = await lock.hold();
+        return 'next';
+      });
+      await tick();
+      lock.release();
+      t.cancel();
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(await next).toBe('next');
+      expect(entered).toBe(false);
+      expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'hold({ signal }) cancelled after the hand-over: released once, the lock ends free',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      const signal = new AbortController().signal;
+      const t = createTask(async () => {
+        await using _ = await lock.hold({ signal });
+        await sleep(1000);
+      });
+      await tick();
+      lock.release();
+      getRunningLoop().callSoon(() => t.cancel());
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+});
+
+describe('Lock: waiters counted', () => {
+  test(
+    'a cancelled waiter stops counting at once (CPython 3.13: a cancelled waiter is not counted)',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      const t = createTask(() => lock.acquire());
+      await tick();
+      expect(lock.stats().waiting).toBe(1);
+      t.cancel();
+      expect(lock.stats().waiting).toBe(0);
+      expect(String(lock)).toBe('<Lock [locked]>');
+      lock.release();
+      expect(lock.locked()).toBe(false);
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+    }),
+  );
+});
+
+describe('Lock: a wait left behind by a run() that ended', () => {
+  test('release() skips the dead waiter, and the lock works in the next run()', async () => {
+    const lock = new Lock();
+    await run(
+      async () => {
+        await lock.acquire();
+        // A waiter left pending when main returns: its loop closes with it.
+        await Promise.race([lock.acquire(), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(lock.stats()).toEqual({ locked: true, waiting: 0 }); // the dead waiter is not counted
+    expect(() => lock.release()).not.toThrow();
+    expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+    const got = await run(
+      async () => {
+        await using _ = await lock.hold();
+        const other = createTask(() => lock.acquire());
+        await sleep(1);
+        return [lock.stats().waiting, other.done()];
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(got).toEqual([1, false]);
+  });
+
+  // The signal outlives the run: aborting it must not throw 'Event loop is closed' out of
+  // its listener (an uncaught exception), and the lock keeps working.
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const lock = new Lock();
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await lock.acquire();
+        await Promise.race([lock.acquire({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve)); // a listener's error surfaces here
+    lock.release();
+    expect(lock.stats()).toEqual({ locked: false, waiting: 0 });
+  });
+});
+
+describe('Lock: methods passed as callbacks', () => {
+  test(
+    'an unbound release works as a callback',
+    virtualTest(async () => {
+      const lock = new Lock();
+      await lock.acquire();
+      getRunningLoop().callLater(10, lock.release);
+      await sleep(20);
+      expect(lock.locked()).toBe(false);
+      const { release } = lock;
+      await lock.acquire();
+      release();
+      expect(lock.locked()).toBe(false);
     }),
   );
 });

@@ -7,15 +7,16 @@
  *   waiters stranded; holders acquire in arrival order.
  * - Semaphore (weighted): permits conserved (free + held = initial); the head waiter does not
  *   fit (else it would have been served); holders acquire in arrival order.
- * - Queue: every item put is got exactly once or is still in the queue; cancelled puts put
- *   nothing; getters and putters are served in arrival order; `join()` resolves exactly when
- *   the unfinished count reaches zero; after shutdown nobody hangs.
+ * - Queue, LifoQueue, PriorityQueue: every item put is got exactly once or is still in the
+ *   queue; cancelled puts put nothing; getters and putters are served in arrival order;
+ *   `join()` resolves exactly when the unfinished count reaches zero; after shutdown nobody
+ *   hangs; a PriorityQueue drains in order.
  *
  * fast-check prints the seed and the shrunk schedule of a failure.
  */
-import { CancelledError, createTask, sleep, type Task, waitFor } from '@aiots/loop';
+import { CancelledError, createTask, getRunningLoop, sleep, type Task, timeout } from '@aiots/loop';
 import { runVirtual } from '@aiots/loop/testing';
-import { Lock, Queue, QueueShutDown, Semaphore } from '@aiots/sync';
+import { LifoQueue, Lock, PriorityQueue, Queue, QueueShutDown, Semaphore } from '@aiots/sync';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { settle } from './helpers.ts';
@@ -51,9 +52,22 @@ describe('properties', () => {
   test('Lock: one holder at most, FIFO, no stranded waiter', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(step(['acquire', 'acquire', 'release', 'cancel', 'abort', 'timeout', 'time']), {
-          maxLength: 30,
-        }),
+        fc.array(
+          step([
+            'acquire',
+            'hold',
+            'hold',
+            'release',
+            'release',
+            'cancel',
+            'cancelSoon',
+            'cancelSoon',
+            'abort',
+            'timeout',
+            'time',
+          ]),
+          { maxLength: 30 },
+        ),
         (steps: Step[]) =>
           runVirtual(async () => {
             const lock = new Lock();
@@ -61,13 +75,14 @@ describe('properties', () => {
               arrival: number;
               task: Task<void>;
               holding: boolean;
+              held?: Disposable;
               release: () => void;
               ac: AbortController;
             };
             const clients: Client[] = [];
             const acquiredOrder: number[] = [];
             let arrivals = 0;
-            const spawn = (mode: 'plain' | 'timeout') => {
+            const spawn = (mode: 'plain' | 'timeout' | 'hold') => {
               const arrival = arrivals++;
               const ac = new AbortController();
               let finish!: () => void;
@@ -78,15 +93,27 @@ describe('properties', () => {
               const release = () => {
                 if (!client.holding) return;
                 client.holding = false;
-                lock.release();
+                if (client.held === undefined) lock.release();
+                else client.held[Symbol.dispose](); // the block's end disposes it again: a no-op
                 finish();
               };
               const client = { arrival, holding: false, release, ac } as Client;
               client.task = createTask(async () => {
-                const p = lock.acquire({ signal: ac.signal });
-                await (mode === 'timeout' ? waitFor(p, 2) : p);
+                if (mode === 'hold') {
+                  // Without a signal half the time: the direct hand-over, no async wrapper.
+                  const opts = arrival % 2 === 0 ? { signal: ac.signal } : undefined;
+                  await using held = await lock.hold(opts);
+                  client.held = held;
+                  client.holding = true;
+                  acquiredOrder.push(arrival);
+                  await done;
+                  return;
+                }
+                const acquire = () => lock.acquire({ signal: ac.signal });
+                // timeout(), not waitFor(): see the FAQ on Promise.race in the README.
+                await (mode === 'timeout' ? timeout(2, acquire) : acquire());
                 client.holding = true;
-                // waitFor adds hops before resuming: only plain waiters resume in grant order.
+                // timeout() adds hops before resuming: only plain waiters resume in grant order.
                 if (mode === 'plain') acquiredOrder.push(arrival);
                 await done;
               });
@@ -99,6 +126,9 @@ describe('properties', () => {
                   case 'acquire':
                     spawn('plain');
                     break;
+                  case 'hold':
+                    spawn('hold');
+                    break;
                   case 'timeout':
                     spawn('timeout');
                     break;
@@ -108,6 +138,12 @@ describe('properties', () => {
                   case 'cancel':
                     pickFrom(live, s.pick)?.task.cancel();
                     break;
+                  case 'cancelSoon': {
+                    // One loop callback later: after a wakeup queued now, before its task runs.
+                    const target = pickFrom(live, s.pick);
+                    if (target) getRunningLoop().callSoon(() => target.task.cancel());
+                    break;
+                  }
                   case 'abort':
                     pickFrom(live, s.pick)?.ac.abort(new Error('aborted'));
                     break;
@@ -147,7 +183,18 @@ describe('properties', () => {
       fc.asyncProperty(
         fc.integer({ min: 0, max: 4 }),
         fc.array(
-          step(['acquire', 'acquire', 'release', 'cancel', 'abort', 'timeout', 'time', 'extra']),
+          step([
+            'acquire',
+            'acquire',
+            'hold',
+            'release',
+            'cancel',
+            'cancelSoon',
+            'abort',
+            'timeout',
+            'time',
+            'extra',
+          ]),
           { maxLength: 30 },
         ),
         (initial: number, steps: Step[]) =>
@@ -159,13 +206,14 @@ describe('properties', () => {
               weight: number;
               task: Task<void>;
               holding: boolean;
+              held?: Disposable;
               release: () => void;
               ac: AbortController;
             };
             const clients: Client[] = [];
             const acquiredOrder: number[] = [];
             let arrivals = 0;
-            const spawn = (weight: number, mode: 'plain' | 'timeout') => {
+            const spawn = (weight: number, mode: 'plain' | 'timeout' | 'hold') => {
               const arrival = arrivals++;
               const ac = new AbortController();
               let finish!: () => void;
@@ -176,15 +224,26 @@ describe('properties', () => {
               const release = () => {
                 if (!client.holding) return;
                 client.holding = false;
-                sem.release(weight);
+                if (client.held === undefined) sem.release(weight);
+                else client.held[Symbol.dispose](); // the block's end disposes it again: a no-op
                 finish();
               };
               const client = { arrival, weight, holding: false, release, ac } as Client;
               client.task = createTask(async () => {
-                const p = sem.acquire(weight, { signal: ac.signal });
-                await (mode === 'timeout' ? waitFor(p, 2) : p);
+                if (mode === 'hold') {
+                  // Without a signal half the time: the direct hand-over, no async wrapper.
+                  const opts = arrival % 2 === 0 ? { signal: ac.signal } : undefined;
+                  await using held = await sem.hold(weight, opts);
+                  client.held = held;
+                  client.holding = true;
+                  acquiredOrder.push(arrival);
+                  await done;
+                  return;
+                }
+                const acquire = () => sem.acquire(weight, { signal: ac.signal });
+                await (mode === 'timeout' ? timeout(2, acquire) : acquire());
                 client.holding = true;
-                // waitFor adds hops before resuming: only plain waiters resume in grant order.
+                // timeout() adds hops before resuming: only plain waiters resume in grant order.
                 if (mode === 'plain') acquiredOrder.push(arrival);
                 await done;
               });
@@ -196,6 +255,9 @@ describe('properties', () => {
                 switch (s.op) {
                   case 'acquire':
                     spawn(s.arg, 'plain');
+                    break;
+                  case 'hold':
+                    spawn(s.arg, 'hold');
                     break;
                   case 'timeout':
                     spawn(s.arg, 'timeout');
@@ -209,6 +271,11 @@ describe('properties', () => {
                   case 'cancel':
                     pickFrom(live, s.pick)?.task.cancel();
                     break;
+                  case 'cancelSoon': {
+                    const target = pickFrom(live, s.pick);
+                    if (target) getRunningLoop().callSoon(() => target.task.cancel());
+                    break;
+                  }
                   case 'abort':
                     pickFrom(live, s.pick)?.ac.abort(new Error('aborted'));
                     break;
@@ -250,9 +317,10 @@ describe('properties', () => {
     );
   }, 120_000);
 
-  test('Queue: no item lost or doubled, FIFO waiters, join() exact, shutdown ends all', async () => {
+  test('Queues: no item lost or doubled, FIFO waiters, join() exact, shutdown ends all', async () => {
     await fc.assert(
       fc.asyncProperty(
+        fc.constantFrom('Queue', 'LifoQueue', 'PriorityQueue'),
         fc.integer({ min: 0, max: 3 }),
         fc.array(
           step([
@@ -263,6 +331,7 @@ describe('properties', () => {
             'putNowait',
             'getNowait',
             'cancel',
+            'cancelSoon',
             'abort',
             'timeoutGet',
             'timeoutPut',
@@ -273,9 +342,14 @@ describe('properties', () => {
           { maxLength: 35 },
         ),
         fc.constantFrom(false, true),
-        (maxsize: number, steps: Step[], immediate: boolean) =>
+        (kind: string, maxsize: number, steps: Step[], immediate: boolean) =>
           runVirtual(async () => {
-            const q = new Queue<number>(maxsize);
+            const q =
+              kind === 'Queue'
+                ? new Queue<number>(maxsize)
+                : kind === 'LifoQueue'
+                  ? new LifoQueue<number>(maxsize)
+                  : new PriorityQueue<number>(maxsize);
             let nextItem = 0;
             const putOk = new Set<number>();
             const got: number[] = [];
@@ -296,8 +370,8 @@ describe('properties', () => {
                 // resumes a microtask later, ahead of waiters woken through the loop.
                 const arrival = arrivals++;
                 const waits = q.full();
-                const p = q.put(item, { signal: ac.signal });
-                await (timeoutMs === undefined ? p : waitFor(p, timeoutMs));
+                const put = () => q.put(item, { signal: ac.signal });
+                await (timeoutMs === undefined ? put() : timeout(timeoutMs, put));
                 putOk.add(item);
                 if (timeoutMs === undefined && waits) putOrder.push(arrival);
               });
@@ -308,8 +382,8 @@ describe('properties', () => {
               const task = createTask(async () => {
                 const arrival = arrivals++;
                 const waits = q.empty();
-                const p = q.get({ signal: ac.signal });
-                got.push(await (timeoutMs === undefined ? p : waitFor(p, timeoutMs)));
+                const get = () => q.get({ signal: ac.signal });
+                got.push(await (timeoutMs === undefined ? get() : timeout(timeoutMs, get)));
                 if (timeoutMs === undefined && waits) getOrder.push(arrival);
               });
               clients.push({ kind: 'get', task, ac });
@@ -352,6 +426,11 @@ describe('properties', () => {
                 case 'cancel':
                   pickFrom(live, s.pick)?.task.cancel();
                   break;
+                case 'cancelSoon': {
+                  const target = pickFrom(live, s.pick);
+                  if (target) getRunningLoop().callSoon(() => target.task.cancel());
+                  break;
+                }
                 case 'abort':
                   pickFrom(live, s.pick)?.ac.abort(new Error('aborted'));
                   break;
@@ -429,7 +508,12 @@ describe('properties', () => {
               dropped = Math.min(before, unfinished);
               if (unfinished - dropped === 0) zeroReached();
             } else {
-              while (!q.empty()) got.push(q.getNowait());
+              const drained: number[] = [];
+              while (!q.empty()) drained.push(q.getNowait());
+              if (kind === 'PriorityQueue') {
+                expect(drained).toEqual([...drained].sort((a, b) => a - b));
+              }
+              got.push(...drained);
             }
             await settle();
             if (!immediate) expect(new Set(got)).toEqual(putOk);

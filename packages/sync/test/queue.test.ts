@@ -8,9 +8,11 @@ import {
   createTask,
   getRunningLoop,
   InvalidStateError,
+  run,
   sleep,
   TimeoutError,
   taskGroup,
+  VirtualClock,
   waitFor,
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
@@ -945,4 +947,213 @@ describe('Queue: stats(), signals, bad input', () => {
       await settle();
     }),
   );
+});
+
+describe('PriorityQueue and LifoQueue: a waiting getter gets what get() would return', () => {
+  // CPython 3.13: with a getter waiting, put_nowait(5); put_nowait(1); put_nowait(3) gives it
+  // 1 (PriorityQueue), 3 (LifoQueue), 5 (Queue); the rest stay in order.
+  test.each([
+    ['Queue', () => new Queue<number>(), 5, [1, 3]],
+    ['PriorityQueue', () => new PriorityQueue<number>(), 1, [3, 5]],
+    ['LifoQueue', () => new LifoQueue<number>(), 3, [1, 5]],
+  ] as const)(
+    '%s: putNowait(5), putNowait(1), putNowait(3) with a getter waiting (CPython 3.13)',
+    (_name, make, first, rest) =>
+      virtualTest(async () => {
+        const q = make();
+        const getter = createTask(() => q.get());
+        await tick();
+        q.putNowait(5);
+        q.putNowait(1);
+        q.putNowait(3);
+        expect(await getter).toBe(first);
+        expect([q.getNowait(), q.getNowait()]).toEqual(rest);
+        expect(q.stats()).toMatchObject({ size: 0, getters: 0, unfinished: 3 });
+      })(),
+  );
+
+  test(
+    'PriorityQueue: two waiting getters get the two best items, in arrival order',
+    virtualTest(async () => {
+      const q = new PriorityQueue<number>();
+      const a = createTask(() => q.get());
+      const b = createTask(() => q.get());
+      await tick();
+      for (const n of [9, 4, 7, 1]) q.putNowait(n);
+      // Two items are promised to the woken getters; the other two can be got.
+      expect(q.qsize()).toBe(2);
+      expect(await a).toBe(1);
+      expect(await b).toBe(4);
+      expect([q.getNowait(), q.getNowait()]).toEqual([7, 9]);
+    }),
+  );
+
+  test(
+    'PriorityQueue: a woken getter cancelled before it resumes leaves every item in order',
+    virtualTest(async () => {
+      const q = new PriorityQueue<number>();
+      const a = createTask(() => q.get());
+      const b = createTask(() => q.get());
+      await tick();
+      q.putNowait(5); // wakes a
+      a.cancel();
+      q.putNowait(2); // wakes b
+      q.putNowait(8);
+      await expect(a).rejects.toSatisfy(CancelledError.is);
+      expect(await b).toBe(2);
+      expect([q.getNowait(), q.getNowait()]).toEqual([5, 8]);
+      expect(q.stats()).toMatchObject({ size: 0, getters: 0, unfinished: 3 });
+    }),
+  );
+
+  test(
+    'PriorityQueue: an item it cannot order is refused even when a getter waits',
+    virtualTest(async () => {
+      const q = new PriorityQueue<number>();
+      const getter = createTask(() => q.get());
+      await tick();
+      expect(() => q.putNowait({} as never)).toThrow(TypeError);
+      expect(q.stats()).toMatchObject({ size: 0, getters: 1, unfinished: 0 });
+      q.putNowait(1);
+      expect(await getter).toBe(1);
+    }),
+  );
+
+  test(
+    'LifoQueue: a bounded queue frees a slot for a waiting putter only when the woken getter takes its item',
+    virtualTest(async () => {
+      const q = new LifoQueue<number>(1);
+      const getter = createTask(() => q.get());
+      await tick();
+      q.putNowait(1);
+      expect(q.full()).toBe(true);
+      const putter = createTask(() => q.put(2));
+      await tick();
+      expect(await getter).toBe(1);
+      await putter;
+      expect(q.getNowait()).toBe(2);
+    }),
+  );
+});
+
+describe('Queue: waiters counted', () => {
+  test(
+    'a cancelled getter or putter stops counting at once (CPython 3.13 ignores cancelled waiters)',
+    virtualTest(async () => {
+      const q = new Queue<number>(1);
+      const getter = createTask(() => q.get());
+      await tick();
+      expect(q.stats().getters).toBe(1);
+      getter.cancel();
+      expect(q.stats().getters).toBe(0);
+      expect(String(q)).toBe('<Queue maxsize=1>');
+      await expect(getter).rejects.toSatisfy(CancelledError.is);
+      q.putNowait(1);
+      const putter = createTask(() => q.put(2));
+      await tick();
+      expect(q.stats().putters).toBe(1);
+      putter.cancel();
+      expect(q.stats().putters).toBe(0);
+      await expect(putter).rejects.toSatisfy(CancelledError.is);
+      expect(q.stats()).toMatchObject({ size: 1, getters: 0, putters: 0 });
+    }),
+  );
+});
+
+describe('Queue: a wait left behind by a run() that ended', () => {
+  test('putNowait() skips the dead getter: nothing is lost and join() returns', async () => {
+    const q = new Queue<string>();
+    await run(() => Promise.race([q.get(), sleep(5)]), { clock: new VirtualClock() });
+    expect(() => q.putNowait('job')).not.toThrow();
+    expect(q.stats()).toMatchObject({ size: 1, getters: 0, unfinished: 1 });
+    const got = await run(
+      async () => {
+        const worker = createTask(async () => {
+          const job = await q.get();
+          q.taskDone();
+          return job;
+        });
+        await waitFor(q.join(), 100);
+        return worker;
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(got).toBe('job');
+  });
+
+  test('a dead putter is skipped when a slot frees, and its item is not put', async () => {
+    const q = new Queue<string>(1);
+    q.putNowait('a');
+    await run(() => Promise.race([q.put('dead'), sleep(5)]), { clock: new VirtualClock() });
+    expect(q.getNowait()).toBe('a');
+    expect(q.stats()).toMatchObject({ size: 0, putters: 0, unfinished: 1 });
+    q.putNowait('b');
+    expect(q.getNowait()).toBe('b');
+    expect(q.empty()).toBe(true);
+  });
+
+  test('join() left behind: taskDone() in the next run() does not throw', async () => {
+    const q = new Queue<string>();
+    q.putNowait('job');
+    await run(() => Promise.race([q.join(), sleep(5)]), { clock: new VirtualClock() });
+    q.getNowait();
+    expect(() => q.taskDone()).not.toThrow();
+    await run(() => waitFor(q.join(), 100), { clock: new VirtualClock() });
+  });
+
+  test('shutdown() skips dead getters and putters', async () => {
+    const q = new Queue<string>(1);
+    await run(() => Promise.race([q.get(), sleep(5)]), { clock: new VirtualClock() });
+    q.putNowait('x');
+    await run(() => Promise.race([q.put('y'), sleep(5)]), { clock: new VirtualClock() });
+    expect(() => q.shutdown()).not.toThrow();
+    expect(q.getNowait()).toBe('x');
+  });
+
+  test('an abort after the run() ended leaves the abandoned waits alone', async () => {
+    const q = new Queue<string>(1);
+    const ac = new AbortController();
+    await run(() => Promise.race([q.get({ signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    q.putNowait('a');
+    await run(() => Promise.race([q.put('b', { signal: ac.signal }), sleep(5)]), {
+      clock: new VirtualClock(),
+    });
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(q.getNowait()).toBe('a');
+    expect(q.stats()).toMatchObject({ size: 0, getters: 0, putters: 0, unfinished: 1 });
+  });
+});
+
+describe('Queue: methods passed as callbacks', () => {
+  test(
+    'unbound putNowait, taskDone and shutdown work as callbacks',
+    virtualTest(async () => {
+      const q = new Queue<number>();
+      const { putNowait, taskDone, shutdown } = q;
+      getRunningLoop().callSoon(putNowait, 1);
+      putNowait(2);
+      await sleep(1);
+      expect(q.qsize()).toBe(2);
+      q.getNowait();
+      q.getNowait();
+      getRunningLoop().callSoon(taskDone);
+      getRunningLoop().callSoon(taskDone);
+      await waitFor(q.join(), 100);
+      getRunningLoop().callSoon(shutdown);
+      await sleep(1);
+      expect(q.stats().shutdown).toBe(true);
+    }),
+  );
+
+  test('shutdown(immediate) refuses a value that is not a boolean', () => {
+    const q = new Queue<number>();
+    q.putNowait(1);
+    expect(() => q.shutdown('SIGTERM' as never)).toThrow(
+      'Queue.shutdown() expected `immediate` to be a boolean, got string "SIGTERM"',
+    );
+    expect(q.stats()).toMatchObject({ size: 1, shutdown: false });
+  });
 });

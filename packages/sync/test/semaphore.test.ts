@@ -9,9 +9,11 @@ import {
   gather,
   getRunningLoop,
   InvalidStateError,
+  run,
   sleep,
   type Task,
   taskGroup,
+  VirtualClock,
   waitFor,
 } from '@aiots/loop';
 import { virtualTest } from '@aiots/loop/testing';
@@ -45,7 +47,11 @@ describe('Semaphore: CPython SemaphoreTests', () => {
     expect(() => new Semaphore(-1)).toThrow(
       'Semaphore expected `value` to be an integer from 0 and up, got -1',
     );
-    expect(() => new Semaphore(1.5)).toThrow(TypeError);
+    // A number out of range (not an integer) is a RangeError; another type, a TypeError.
+    expect(() => new Semaphore(1.5)).toThrow(RangeError);
+    expect(() => new Semaphore(Number.NaN)).toThrow(
+      'Semaphore expected `value` to be an integer from 0 and up, got NaN',
+    );
     expect(() => new Semaphore('2' as never)).toThrow(
       'Semaphore expected `value` to be an integer, got string "2"',
     );
@@ -403,8 +409,14 @@ describe('Semaphore: weighted permits', () => {
     await expect(sem.acquire(0)).rejects.toThrow(
       'Semaphore.acquire() expected `weight` to be an integer from 1 and up, got 0',
     );
-    await expect(sem.acquire(1.5)).rejects.toBeInstanceOf(TypeError);
+    await expect(sem.acquire(1.5)).rejects.toBeInstanceOf(RangeError);
+    await expect(sem.acquire(Number.POSITIVE_INFINITY)).rejects.toBeInstanceOf(RangeError);
     await expect(sem.acquire('2' as never)).rejects.toBeInstanceOf(TypeError);
+    await expect(sem.hold(0)).rejects.toThrow(
+      'Semaphore.hold() expected `weight` to be an integer from 1 and up, got 0',
+    );
+    expect(() => sem.release('2' as never)).toThrow(TypeError);
+    expect(() => sem.release(Number.NaN)).toThrow(RangeError);
     expect(() => sem.release(0)).toThrow(RangeError);
     expect(() => sem.release(-2)).toThrow(RangeError);
     expect(sem.stats().value).toBe(2);
@@ -545,6 +557,156 @@ describe('Semaphore: hold(), stats(), signals', () => {
       expect(await other).toBe(true);
       expect(sem.stats().value).toBe(0);
       await expect(sem.acquire({ signal: AbortSignal.abort('three') })).rejects.toBe('three');
+    }),
+  );
+});
+
+describe('Semaphore: hold() under cancellation', () => {
+  // CPython 3.13 (`async with sem` in a task, sem.release(), call_soon(task.cancel)): the
+  // permit comes back, the semaphore ends with value 1 and unlocked.
+  test(
+    'release, then a cancel one callback later: the permits come back (CPython 3.13 async with)',
+    virtualTest(async () => {
+      const sem = new Semaphore(2);
+      await sem.acquire(2);
+      const t = createTask(async () => {
+        await using _ = await sem.hold(2);
+        await sleep(1000);
+      });
+      await tick();
+      sem.release(2);
+      getRunningLoop().callSoon(() => t.cancel());
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(sem.stats()).toEqual({ value: 2, locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'release, then a cancel in the same turn: the permits pass to the next waiter',
+    virtualTest(async () => {
+      const sem = new BoundedSemaphore(1);
+      await sem.acquire();
+      const t = createTask(async () => {
+        await using _ = await sem.hold();
+      });
+      const next = createTask(async () => {
+        await using _ = await sem.hold();
+        return sem.stats().value;
+      });
+      await tick();
+      sem.release();
+      t.cancel();
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      expect(await next).toBe(0);
+      expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    }),
+  );
+});
+
+describe('Semaphore: waiters counted', () => {
+  // CPython 3.13: acquire; a task waits in acquire(); task.cancel(); release() -> locked()
+  // is False at once and a new acquire() does not wait.
+  test(
+    'a cancelled waiter stops counting at once: locked() is false after the release and a new acquire() does not queue (CPython 3.13)',
+    virtualTest(async () => {
+      const sem = new Semaphore(1);
+      await sem.acquire();
+      const t = createTask(() => sem.acquire());
+      await tick();
+      t.cancel();
+      expect(sem.stats().waiting).toBe(0);
+      sem.release();
+      expect(sem.locked()).toBe(false);
+      const again = sem.acquire(); // taken at once, not queued behind the cancelled waiter
+      expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+      expect(await again).toBe(true);
+      await expect(t).rejects.toSatisfy(CancelledError.is);
+      sem.release();
+      expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    }),
+  );
+
+  test(
+    'a cancelled heavy head lets the lighter waiters behind it through',
+    virtualTest(async () => {
+      const sem = new Semaphore(1);
+      await sem.acquire();
+      const heavy = createTask(() => sem.acquire(2));
+      const light = createTask(() => sem.acquire());
+      await tick();
+      sem.release(); // 1 free: not enough for the head
+      expect(sem.stats()).toEqual({ value: 1, locked: true, waiting: 2 });
+      heavy.cancel();
+      expect(sem.stats().waiting).toBe(1);
+      await expect(heavy).rejects.toSatisfy(CancelledError.is);
+      expect(await light).toBe(true);
+      expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+    }),
+  );
+});
+
+describe('Semaphore: a wait left behind by a run() that ended', () => {
+  test('release() skips the dead waiter, keeps the permit, and the semaphore works in the next run()', async () => {
+    const sem = new Semaphore(1);
+    await run(
+      async () => {
+        await sem.acquire();
+        await Promise.race([sem.acquire(), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(() => sem.release()).not.toThrow();
+    expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    const got = await run(
+      async () => {
+        await using _ = await sem.hold();
+        const other = createTask(() => sem.acquire());
+        await sleep(1);
+        return [sem.stats(), other.done()];
+      },
+      { clock: new VirtualClock() },
+    );
+    expect(got).toEqual([{ value: 0, locked: true, waiting: 1 }, false]);
+  });
+
+  test('an abort after the run() ended leaves the abandoned wait alone', async () => {
+    const sem = new Semaphore(1);
+    const ac = new AbortController();
+    await run(
+      async () => {
+        await sem.acquire();
+        await Promise.race([sem.hold({ signal: ac.signal }), sleep(5)]);
+      },
+      { clock: new VirtualClock() },
+    );
+    ac.abort();
+    await new Promise((resolve) => setImmediate(resolve));
+    sem.release();
+    expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+  });
+
+  test('a dead waiter at the head does not block a new acquire() while permits are free', async () => {
+    const sem = new Semaphore(1);
+    // A weight of 2 waits (1 free); the race leaves it queued when the run ends.
+    await run(() => Promise.race([sem.acquire(2), sleep(5)]), { clock: new VirtualClock() });
+    expect(sem.locked()).toBe(false);
+    expect(sem.stats()).toEqual({ value: 1, locked: false, waiting: 0 });
+    const got = await run(() => waitFor(sem.acquire(), 100), { clock: new VirtualClock() });
+    expect(got).toBe(true);
+    expect(sem.stats()).toEqual({ value: 0, locked: true, waiting: 0 });
+  });
+});
+
+describe('Semaphore: methods passed as callbacks', () => {
+  test(
+    'an unbound release works as a callback',
+    virtualTest(async () => {
+      const sem = new Semaphore(0);
+      getRunningLoop().callLater(10, sem.release);
+      expect(await waitFor(sem.acquire(), 100)).toBe(true);
+      const { release } = sem;
+      release();
+      expect(sem.stats().value).toBe(1);
     }),
   );
 });

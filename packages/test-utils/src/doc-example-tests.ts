@@ -2,7 +2,7 @@
  * The vitest side of the docs check: one test that the public exports are documented, one
  * that the examples typecheck, and one test per example that runs it in its own process.
  */
-import { mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,12 @@ export interface DocExampleTestOptions extends CheckDocOptions {
    * other stderr output fails the example, as does a non-zero exit.
    */
   readonly allowStderr?: readonly RegExp[];
+  /**
+   * Run the examples against the package as built (`dist/`, resolved without the
+   * `@aiots/source` condition, as an installed package is), and skip the documentation and
+   * typecheck tests, which the source run does. Default: false.
+   */
+  readonly built?: boolean;
 }
 
 const defaultAllowStderr = [/^\(node:\d+\) ExperimentalWarning: /, /^\(Use `node --trace-warnings/];
@@ -35,6 +41,9 @@ const defaultAllowStderr = [/^\(node:\d+\) ExperimentalWarning: /, /^\(Use `node
  *    ES module in a fresh Node process (`--conditions=@aiots/source`, 10 s limit) and exits
  *    with 0 without writing to stderr, printing each value its `console.log(…) // value`
  *    comments promise, in order. A TSDoc example must import from the package by name.
+ *
+ * With `built: true` only step 3 runs, against `dist/` (no `@aiots/source` condition), so
+ * the shipped entries and chunks are exercised as an installed package would be.
  *
  * Examples are written to `test/.doc-examples/<run>/` inside the package, so imports resolve
  * exactly as in the package's tests, and removed afterwards. Mark a block that must not run
@@ -64,7 +73,8 @@ export function docExampleTests(
     fileNames.set(example, `${String(i + 1).padStart(3, '0')}-${slug}.ts`);
   });
 
-  describe(`docs of ${packageName}`, () => {
+  const built = options.built === true;
+  describe(built ? `docs of ${packageName}, run against dist/` : `docs of ${packageName}`, () => {
     beforeAll(() => {
       mkdirSync(runDir, { recursive: true });
       for (const [example, fileName] of fileNames)
@@ -78,7 +88,13 @@ export function docExampleTests(
       } catch {}
     });
 
-    it('every public export has a TSDoc summary and a runnable @example', () => {
+    if (built) {
+      it('is built', () => {
+        expect(existsSync(join(dir, 'dist')), `${packageName}: build it first`).toBe(true);
+      });
+    }
+
+    it.skipIf(built)('every public export has a TSDoc summary and a runnable @example', () => {
       expect(
         report.exports.length,
         `${packageName}: no entry point in package.json exports`,
@@ -88,7 +104,7 @@ export function docExampleTests(
     });
 
     const runnable = examples.filter((example) => !example.skip);
-    if (options.typecheck !== false && runnable.length > 0) {
+    if (!built && options.typecheck !== false && runnable.length > 0) {
       it('the examples typecheck', () => {
         const files = new Map(runnable.map((e) => [join(runDir, fileNames.get(e) ?? ''), e]));
         const errors = typecheckDocExamples(dir, files);
@@ -107,6 +123,7 @@ export function docExampleTests(
             fileName: fileNames.get(example) ?? 'example.ts',
             cwd: dir,
             timeoutMs,
+            ...(built ? { nodeArgs: [] } : {}),
           });
           const failures = [
             ...importProblems(example, packageName),

@@ -37,7 +37,15 @@ import { type AddressInfo, createServer as createNetServer, type Socket } from '
 import * as zlib from 'node:zlib';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 
-/** The text every `/encoded/:coding` route sends, compressed. */
+/**
+ * The text every `/encoded/:coding` route sends, compressed.
+ *
+ * @example
+ * ```ts
+ * import { TEXT } from '@aiots/test-utils';
+ * console.log(TEXT.length); // 9000
+ * ```
+ */
 export const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
 
 /** Counters of what the server saw. */
@@ -107,6 +115,14 @@ function readBody(req: IncomingMessage): Promise<string> {
  *
  * @param options `tls` to serve https.
  * @returns The running server.
+ * @example
+ * ```ts
+ * import { startHostileServer } from '@aiots/test-utils';
+ * const site = await startHostileServer();
+ * const res = await fetch(`${site.url}/status/418`);
+ * console.log(res.status, await res.text(), site.stats().requests); // 418 status 418 1
+ * await site.close();
+ * ```
  */
 export async function startHostileServer(
   options: HostileServerOptions = {},
@@ -369,6 +385,12 @@ export async function startHostileServer(
  * requests answered and the ones dropped.
  *
  * @returns `{ url, answered, dropped, close }` (counters read live).
+ * @example
+ * ```ts no-run
+ * const stale = await startStaleKeepAliveServer();
+ * // a client that reuses its keep-alive connection gets it reset on the second request
+ * await stale.close();
+ * ```
  */
 export async function startStaleKeepAliveServer(): Promise<{
   readonly url: string;

@@ -32,4 +32,24 @@ export {
   startStaleKeepAliveServer,
   TEXT,
 } from './hostile-server.ts';
-export { makeSelfSignedCert, type SelfSignedCert } from './self-signed.ts';
+export { type LayeringOptions, layeringTests } from './layering.ts';
+export { hasSocat, type PtyPair, ptyPair } from './pty.ts';
+export {
+  type ConformanceKit,
+  type ConformanceOptions,
+  type ConformanceReader,
+  type ConformanceTask,
+  type ConformanceWriter,
+  checkOneWayStream,
+  checkTwoWayStream,
+  type OneWayPair,
+  seededRandom,
+  type TwoWayPair,
+} from './stream-conformance.ts';
+export {
+  type ApiSurface,
+  exportSurfaceTests,
+  leakedInternals,
+  publicSurface,
+} from './surface.ts';
+export { selfSignedCert, type TestCertificate } from './tls-cert.ts';

@@ -1,3 +1,5 @@
 import { docExampleTests } from '@aiots/test-utils';
 
-docExampleTests(new URL('..', import.meta.url));
+// checkDocExamples' own example parses this package with TypeScript in a fresh process:
+// seconds on a loaded two-core machine, so a longer limit than the default 10 s.
+docExampleTests(new URL('..', import.meta.url), { timeoutMs: 30_000 });
