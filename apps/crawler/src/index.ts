@@ -1,0 +1,12 @@
+/**
+ * `@aiots/crawler`: Real Python's areq.py grown up, on `@aiots/http`: the `aiots-crawl`
+ * command, and the crawl as a function.
+ *
+ * @module
+ */
+export { cli } from './cli-main.ts';
+export { type CrawlOptions, crawl } from './crawl.ts';
+export type { CrawlLogOptions } from './crawl-log.ts';
+export { type Frontier, MemoryFrontier, MemorySeenSet, type SeenSet } from './frontier.ts';
+export { extractLinks } from './links.ts';
+export { type CrawlSummary, formatSummary } from './summary.ts';
