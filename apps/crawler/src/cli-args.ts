@@ -127,7 +127,8 @@ export function parseCrawlArgs(argv: readonly string[]): CrawlArgs {
     throw new UsageError(`expected --format to be tsv or jsonl, got '${format}'`);
   }
   const userAgent = str('user-agent') ?? 'aiots-crawl';
-  if (userAgent.trim() === '') throw new UsageError('expected --user-agent to be a non-empty string');
+  if (userAgent.trim() === '')
+    throw new UsageError('expected --user-agent to be a non-empty string');
   const output = str('output') ?? 'foundurls.txt';
   if (output === '') throw new UsageError('expected -o/--output to be a file name or -');
   const urlsFile = parsed.positionals[0] ?? 'urls.txt';

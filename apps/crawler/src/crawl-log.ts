@@ -51,6 +51,7 @@ export class CrawlLog {
           hideCursor: true,
           clearOnComplete: true,
           stopOnComplete: false,
+          gracefulExit: false, // Ctrl-C is the crawl's to handle
           etaBuffer: 50,
           // Draw on any stream we were told to: the caller decided this is a terminal.
           noTTYOutput: true,
@@ -103,6 +104,8 @@ export class CrawlLog {
 
   /** Removes the progress bar (idempotent). */
   stopProgress(): void {
+    // The bar prints logged lines when it redraws: draw once more so none is left behind.
+    if (this.#bar !== undefined) this.#bars?.update();
     this.#bars?.stop();
     this.#bars = undefined;
     this.#bar = undefined;

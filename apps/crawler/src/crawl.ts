@@ -5,7 +5,7 @@
  * cancel (Ctrl-C) cancels the requests in flight and still logs the summary.
  */
 import { ClientSession } from '@aiots/http';
-import { CancelledError, getRunningLoop, taskGroup } from '@aiots/loop';
+import { CancelledError, getLoop, taskGroup } from '@aiots/loop';
 import { CrawlLog, type CrawlLogOptions } from './crawl-log.ts';
 import { errorFailure } from './failure.ts';
 import { type Frontier, MemoryFrontier, MemorySeenSet, type SeenSet } from './frontier.ts';
@@ -94,10 +94,8 @@ function keyOf(url: URL): string {
  */
 export async function crawl(opts: CrawlOptions): Promise<CrawlSummary> {
   const o = checkCrawlOptions(opts);
-  const log = new CrawlLog(
-    o.log === false ? { stream: NULL_STREAM } : o.log === true ? {} : o.log,
-  );
-  const loop = getRunningLoop();
+  const log = new CrawlLog(o.log === false ? { stream: NULL_STREAM } : o.log === true ? {} : o.log);
+  const loop = getLoop();
   const started = loop.time();
   const tally = new Tally();
   const frontier = opts.frontier ?? new MemoryFrontier();

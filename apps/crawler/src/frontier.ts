@@ -149,14 +149,21 @@ export class MemoryFrontier implements Frontier {
    * @returns The entry, or `undefined` once the crawl has ended.
    * @throws {CancelledError} when the task is cancelled while waiting.
    */
-  async next(opts?: WaitOptions): Promise<string | undefined> {
-    const signal = signalOf(opts, 'MemoryFrontier.next()');
+  next(opts?: WaitOptions): Promise<string | undefined> {
+    // Not `async`: the caller must await the parking lot's own future, so that a cancel
+    // after the hand-off is delivered there and the entry comes back (onReturned).
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(opts, 'MemoryFrontier.next()');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const entry = this.#queue.shift();
     if (entry !== undefined) {
       this.#held++;
-      return entry;
+      return Promise.resolve(entry);
     }
-    if (this.#held === 0) return undefined;
+    if (this.#held === 0) return Promise.resolve(undefined);
     return this.#lot.park(signal === undefined ? undefined : { signal });
   }
 

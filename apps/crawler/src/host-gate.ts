@@ -3,7 +3,7 @@
  * `delayMs` between the starts of two requests to it. A host's state lives only while it has
  * requests running or waiting, so a crawl over many hosts keeps none for idle ones.
  */
-import { getRunningLoop, sleep } from '@aiots/loop';
+import { getLoop, sleep } from '@aiots/loop';
 import { Semaphore } from '@aiots/sync';
 
 interface Host {
@@ -40,7 +40,7 @@ export class HostGate {
       await h.slots.acquire();
       try {
         if (this.#delayMs > 0) {
-          const now = getRunningLoop().time();
+          const now = getLoop().time();
           const start = Math.max(now, h.nextStart);
           h.nextStart = start + this.#delayMs;
           if (start > now) await sleep(start - now);
@@ -50,7 +50,7 @@ export class HostGate {
         h.slots.release();
       }
     } finally {
-      if (--h.users === 0 && (this.#delayMs === 0 || h.nextStart <= getRunningLoop().time())) {
+      if (--h.users === 0 && (this.#delayMs === 0 || h.nextStart <= getLoop().time())) {
         this.#hosts.delete(host);
       }
     }
@@ -58,7 +58,7 @@ export class HostGate {
 
   /** Drops idle hosts whose delay has passed (those kept only to remember it). */
   #sweep(): void {
-    const now = getRunningLoop().time();
+    const now = getLoop().time();
     for (const [host, h] of this.#hosts) {
       if (h.users === 0 && h.nextStart <= now) this.#hosts.delete(host);
     }

@@ -25,8 +25,9 @@ export class LinkExtractor {
           const href = attribs.href;
           if (href === undefined) return;
           const value = href.replace(EDGE_SPACE, '');
+          // The first <base href> sets the base; like any href it is also a link.
           if (name === 'base' && this.#base === undefined) this.#base = value;
-          else this.#hrefs.add(value);
+          this.#hrefs.add(value);
         },
       },
       { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
@@ -64,8 +65,8 @@ export class LinkExtractor {
 }
 
 /**
- * The links of an HTML document: every `href` attribute of any element (not in comments,
- * scripts or text), entities decoded, surrounding whitespace stripped, resolved against the
+ * The links of an HTML document: every `href` attribute of any element (`<base>` included;
+ * not in comments, scripts or text), entities decoded, surrounding whitespace stripped, resolved against the
  * first `<base href>` or else `documentUrl`, kept when `http:` or `https:`, in `URL.href`
  * form (fragment kept), each once, in document order.
  *
@@ -79,7 +80,11 @@ export class LinkExtractor {
  * const html = `<base href="/docs/"><a href=" intro.html#top ">Intro</a>
  *   <!-- <a href="hidden.html"> --><a href="?a=1&amp;b=2">Q</a><a href="mailto:x@example.com">M</a>`;
  * console.log(extractLinks(html, 'https://example.com/index.html'));
- * // [ 'https://example.com/docs/intro.html#top', 'https://example.com/docs/?a=1&b=2' ]
+ * // [
+ * //   'https://example.com/docs/',
+ * //   'https://example.com/docs/intro.html#top',
+ * //   'https://example.com/docs/?a=1&b=2'
+ * // ]
  * ```
  */
 export function extractLinks(html: string, documentUrl: string): string[] {

@@ -10,7 +10,12 @@ import { LinkExtractor } from './links.ts';
 
 /** What fetching a page gave. */
 export type PageResult =
-  | { readonly ok: true; readonly url: string; readonly links: string[]; readonly truncated: boolean }
+  | {
+      readonly ok: true;
+      readonly url: string;
+      readonly links: string[];
+      readonly truncated: boolean;
+    }
   | { readonly ok: false; readonly failure: Failure };
 
 /** How pages are fetched. */
@@ -59,7 +64,8 @@ export async function fetchPage(
   try {
     if (res.status >= 400) return { ok: false, failure: statusFailure(res.status, res.statusText) };
     onResponse(res.status);
-    if (!HTML_TYPES.has(res.contentType)) return { ok: true, url: res.url, links: [], truncated: false };
+    if (!HTML_TYPES.has(res.contentType))
+      return { ok: true, url: res.url, links: [], truncated: false };
     const extractor = new LinkExtractor();
     let decoder: TextDecoder | undefined;
     let bytes = 0;

@@ -65,8 +65,21 @@ export class Tally {
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * The summary as one line: `Done: 12 pages fetched, 34 links found, 3 errors (404: 2,
- * ECONNREFUSED: 1), 1 skipped by robots.txt, in 1.23 s (9.76 pages/s)`.
+ * The summary as one line, the last line `aiots-crawl` logs.
+ *
+ * @param s A summary, as `crawl()` returns it.
+ * @returns `Done: 12 pages fetched, 34 links found, 3 errors (404: 2, ECONNREFUSED: 1), in
+ *   1.23 s (9.76 pages/s)` (`Interrupted:` when the crawl was cancelled).
+ * @example
+ * ```ts
+ * import { formatSummary } from '@aiots/crawler';
+ * const line = formatSummary({
+ *   fetched: 12, failed: 3, errors: { '404': 2, ECONNREFUSED: 1 }, links: 34, skipped: 1,
+ *   truncated: 0, elapsedMs: 1230, pagesPerSecond: 9.756, interrupted: false,
+ * });
+ * console.log(line);
+ * // Done: 12 pages fetched, 34 links found, 3 errors (404: 2, ECONNREFUSED: 1), 1 skipped by robots.txt, in 1.23 s (9.76 pages/s)
+ * ```
  */
 export function formatSummary(s: CrawlSummary): string {
   const kinds = Object.entries(s.errors).map(([k, n]) => `${k}: ${n}`);

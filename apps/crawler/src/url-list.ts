@@ -30,6 +30,10 @@ export async function readUrlList(
     let file: Awaited<ReturnType<typeof open>>;
     try {
       file = await open(path, 'r');
+      if ((await file.stat()).isDirectory()) {
+        await file.close();
+        throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+      }
     } catch (e) {
       const code = (e as { code?: string }).code;
       const why =
@@ -42,7 +46,10 @@ export async function readUrlList(
               : (e as Error).message;
       throw new UrlListError(`cannot read URLS_FILE '${path}': ${why}`, { cause: e });
     }
-    lines = createInterface({ input: file.createReadStream(), crlfDelay: Number.POSITIVE_INFINITY });
+    lines = createInterface({
+      input: file.createReadStream(),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
   }
   const urls: string[] = [];
   // readline is Node's own: bridge() ties it to this task, so a cancel stops the read.

@@ -1,6 +1,7 @@
 /** `crawl()`'s options, checked, with the defaults filled in. */
-import type { CrawlLogOptions } from './crawl-log.ts';
+
 import type { CrawlOptions } from './crawl.ts';
+import type { CrawlLogOptions } from './crawl-log.ts';
 
 /** A listed URL: as written, and parsed. */
 export interface ListedUrl {
@@ -32,12 +33,21 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-function int(value: unknown, name: string, min: number, fallback: number, infinite = false): number {
+function int(
+  value: unknown,
+  name: string,
+  min: number,
+  fallback: number,
+  infinite = false,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number') {
     throw new TypeError(`Expected \`${name}\` to be a number, got ${describe(value)}`);
   }
-  if (!(Number.isInteger(value) || (infinite && value === Number.POSITIVE_INFINITY)) || value < min) {
+  if (
+    !(Number.isInteger(value) || (infinite && value === Number.POSITIVE_INFINITY)) ||
+    value < min
+  ) {
     throw new RangeError(`Expected \`${name}\` to be an integer from ${min} and up, got ${value}`);
   }
   return value;
@@ -67,7 +77,9 @@ function* listed(urls: Iterable<unknown>): Generator<ListedUrl> {
     }
     const parsed = parseHttpUrl(listed);
     if (parsed === undefined) {
-      throw new TypeError(`Expected each of \`urls\` to be an http(s) URL, got ${describe(listed)}`);
+      throw new TypeError(
+        `Expected each of \`urls\` to be an http(s) URL, got ${describe(listed)}`,
+      );
     }
     yield { listed, parsed };
   }
@@ -84,7 +96,9 @@ export function checkCrawlOptions(opts: CrawlOptions): ResolvedCrawlOptions {
   }
   const userAgent = opts.userAgent ?? 'aiots-crawl';
   if (typeof userAgent !== 'string' || userAgent.trim() === '' || /[\r\n]/.test(userAgent)) {
-    throw new TypeError(`Expected \`userAgent\` to be a one-line string, got ${describe(userAgent)}`);
+    throw new TypeError(
+      `Expected \`userAgent\` to be a one-line string, got ${describe(userAgent)}`,
+    );
   }
   if (opts.onPage !== undefined && typeof opts.onPage !== 'function') {
     throw new TypeError(`Expected \`onPage\` to be a function, got ${describe(opts.onPage)}`);
