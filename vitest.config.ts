@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // `vitest.config.ts` (the shared base in vitest.config.base.ts) applies inside it.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'examples'],
+    projects: ['packages/*', 'apps/*', 'examples'],
   },
 });
