@@ -33,6 +33,8 @@ async function main(args: CrawlArgs): Promise<string | undefined> {
   } catch (e) {
     if (e instanceof UrlListError) return e.message;
     throw e;
+  } finally {
+    notes.flush();
   }
   let out: ResultWriter;
   try {

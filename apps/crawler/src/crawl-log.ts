@@ -35,6 +35,8 @@ export class CrawlLog {
   readonly #name: string;
   #bars: cliProgress.MultiBar | undefined;
   #bar: cliProgress.SingleBar | undefined;
+  #pending = '';
+  #scheduled = false;
 
   constructor(opts: CrawlLogOptions = {}) {
     const stream = opts.stream ?? process.stderr;
@@ -87,6 +89,7 @@ export class CrawlLog {
   summary(message: string): void {
     this.stopProgress();
     this.#write('INFO', message);
+    this.flush();
   }
 
   /** Moves the bar: `done` of `total` pages known so far. */
@@ -95,6 +98,7 @@ export class CrawlLog {
     if (bars === undefined) return;
     const rate = elapsedMs > 0 ? ((done * 1000) / elapsedMs).toFixed(1) : '0.0';
     if (this.#bar === undefined) {
+      this.flush();
       this.#bar = bars.create(Math.max(total, 1), done, { links, errors, rate });
     } else {
       this.#bar.setTotal(Math.max(total, 1));
@@ -104,6 +108,7 @@ export class CrawlLog {
 
   /** Removes the progress bar (idempotent). */
   stopProgress(): void {
+    this.flush();
     // The bar prints logged lines when it redraws: draw once more so none is left behind.
     if (this.#bar !== undefined) this.#bars?.update();
     this.#bars?.stop();
@@ -113,7 +118,27 @@ export class CrawlLog {
 
   #write(level: Level, message: string): void {
     const line = `${clock()} ${level}:${this.#name}: ${message}\n`;
-    if (this.#bars !== undefined && this.#bar !== undefined) this.#bars.log(line);
-    else this.#stream.write(line);
+    if (this.#bars !== undefined && this.#bar !== undefined) {
+      this.#bars.log(line);
+      return;
+    }
+    // Lines logged in one turn of the event loop go out in one write.
+    this.#pending += line;
+    if (this.#pending.length > 64 * 1024) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  /** Writes the lines not written yet. */
+  flush(): void {
+    if (this.#pending === '') return;
+    const text = this.#pending;
+    this.#pending = '';
+    this.#stream.write(text);
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The OUT file: truncated on open, a header for TSV, then each page's lines written in one
- * synchronous write, so that whatever stops the crawl (Ctrl-C included) leaves only whole
- * lines behind.
+ * The OUT file: truncated on open, a header for TSV, then each page's lines. Lines are
+ * gathered and written synchronously once per turn of the event loop (one system call for
+ * all the pages that finished in it), and at `close()`; only whole lines are ever written, so
+ * whatever stops the crawl (Ctrl-C included) leaves only whole lines behind.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -19,6 +20,9 @@ export class ResultWriter {
   readonly #own: boolean;
   readonly #format: OutputFormat;
   #closed = false;
+  #pending = '';
+  #scheduled = false;
+  #error: unknown;
 
   /** Opens (truncates) `path` and writes the header; `-` writes to stdout. */
   constructor(path: string, format: OutputFormat) {
@@ -37,8 +41,9 @@ export class ResultWriter {
     if (format === 'tsv') this.#write('source_url\tparsed_url\n');
   }
 
-  /** Writes one line per link of `source`, all in one write. */
+  /** Writes one line per link of `source` (at the end of this turn of the event loop). */
   page(source: string, links: readonly string[]): void {
+    if (this.#error !== undefined) throw this.#error;
     let text = '';
     if (this.#format === 'tsv') {
       for (const link of links) text += `${source}\t${link}\n`;
@@ -47,14 +52,38 @@ export class ResultWriter {
         text += `${JSON.stringify({ source_url: source, parsed_url: link })}\n`;
       }
     }
-    this.#write(text);
+    this.#pending += text;
+    if (this.#pending.length > 256 * 1024) this.#flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        try {
+          this.#flush();
+        } catch (e) {
+          this.#error = e; // reported by the next page() or close()
+        }
+      });
+    }
   }
 
-  /** Closes the file (idempotent). */
+  /** Writes what is pending and closes the file (idempotent). */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#own) closeSync(this.#fd);
+    try {
+      this.#flush();
+    } finally {
+      if (this.#own) closeSync(this.#fd);
+    }
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  #flush(): void {
+    if (this.#pending === '') return;
+    const text = this.#pending;
+    this.#pending = '';
+    this.#write(text);
   }
 
   #write(text: string): void {
