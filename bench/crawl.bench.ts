@@ -17,7 +17,15 @@
  * AIOTS_BENCH_CRAWL_PAGES=N crawls a smaller site (for a quick run).
  */
 import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,14 +36,24 @@ import { compare } from './harness.ts';
 const PAGES = Number(process.env.AIOTS_BENCH_CRAWL_PAGES ?? 5_000);
 const CONCURRENCY = 100;
 const here = fileURLToPath(new URL('.', import.meta.url));
-// The command as users run it: the built bin (turbo builds it and the packages it uses, or
-// finds them built already).
-const crawlerCli = join(here, '..', 'apps', 'crawler', 'dist', 'cli.js');
-execFileSync(join(here, '..', 'node_modules', '.bin', 'turbo'), ['run', 'build', '--filter=@aiots/crawler...', '--output-logs=errors-only'], {
-  cwd: join(here, '..'),
-  stdio: 'inherit',
-  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-});
+// The command as users run it: the built bin. The packages it runs on are built first when
+// their dist/ is older than their sources.
+const root = join(here, '..');
+const crawlerCli = join(root, 'apps', 'crawler', 'dist', 'cli.js');
+function newest(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
+}
+for (const dir of ['packages/loop', 'packages/sync', 'packages/http', 'apps/crawler']) {
+  const pkg = join(root, dir);
+  const built = join(pkg, 'dist', 'index.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(pkg, 'src'))) continue;
+  execFileSync(process.execPath, [join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js')], {
+    cwd: pkg,
+    stdio: 'ignore',
+  });
+}
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawl-bench-'));
 
 /** The smallest depth at which the tree of crawl-site.mjs reaches every page. */
@@ -68,6 +86,8 @@ interface Crawl {
   name: string;
   /** Peak RSS of each run, in KiB. */
   rss: number[];
+  /** CPU time (user + system) of each run, in seconds. */
+  cpu: number[];
   /** OUT of the last run. */
   out: string;
 }
@@ -77,7 +97,9 @@ const hasTime = existsSync('/usr/bin/time');
 /** Runs `argv` in `cwd` under /usr/bin/time, stderr to a file; records its peak RSS. */
 function runProcess(crawl: Crawl, argv: string[], cwd: string): Promise<void> {
   const rssFile = join(cwd, 'rss.txt');
-  const [cmd, ...args] = hasTime ? ['/usr/bin/time', '-f', '%M', '-o', rssFile, ...argv] : argv;
+  const [cmd, ...args] = hasTime
+    ? ['/usr/bin/time', '-f', '%M %U %S', '-o', rssFile, ...argv]
+    : argv;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd as string, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let tail = '';
@@ -90,7 +112,13 @@ function runProcess(crawl: Crawl, argv: string[], cwd: string): Promise<void> {
         reject(new Error(`${crawl.name} exited with ${code}:\n${tail}`));
         return;
       }
-      if (hasTime) crawl.rss.push(Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)));
+      if (hasTime) {
+        const [rss, user, sys] = (readFileSync(rssFile, 'utf8').trim().split('\n').at(-1) ?? '')
+          .split(' ')
+          .map(Number);
+        crawl.rss.push(rss as number);
+        crawl.cpu.push((user as number) + (sys as number));
+      }
       resolve();
     });
   });
@@ -103,9 +131,14 @@ function listFile(urls: string[]): string {
   return file;
 }
 
-function ours(name: string, urls: string, depth: number, perHost: number): Crawl & { fn: () => Promise<void> } {
+function ours(
+  name: string,
+  urls: string,
+  depth: number,
+  perHost: number,
+): Crawl & { fn: () => Promise<void> } {
   const dir = mkdtempSync(join(work, 'ours-'));
-  const crawl = { name, rss: [] as number[], out: join(dir, 'foundurls.txt') };
+  const crawl = { name, rss: [] as number[], cpu: [] as number[], out: join(dir, 'foundurls.txt') };
   const argv = [
     process.execPath,
     crawlerCli,
@@ -125,7 +158,12 @@ function ours(name: string, urls: string, depth: number, perHost: number): Crawl
 
 function baseline(urls: string, depth: number): Crawl & { fn: () => Promise<void> } {
   const dir = mkdtempSync(join(work, 'baseline-'));
-  const crawl = { name: 'baseline', rss: [] as number[], out: join(dir, 'foundurls.txt') };
+  const crawl = {
+    name: 'baseline',
+    rss: [] as number[],
+    cpu: [] as number[],
+    out: join(dir, 'foundurls.txt'),
+  };
   const argv = [
     process.execPath,
     join(here, 'crawl-baseline.mjs'),
@@ -142,7 +180,12 @@ function areq(urls: string): Crawl & { fn: () => Promise<void> } {
   const dir = mkdtempSync(join(work, 'areq-'));
   writeFileSync(join(dir, 'areq.py'), readFileSync(join(here, 'areq.py')));
   writeFileSync(join(dir, 'urls.txt'), readFileSync(urls));
-  const crawl = { name: 'areq.py', rss: [] as number[], out: join(dir, 'foundurls.txt') };
+  const crawl = {
+    name: 'areq.py',
+    rss: [] as number[],
+    cpu: [] as number[],
+    out: join(dir, 'foundurls.txt'),
+  };
   return { ...crawl, fn: () => runProcess(crawl, ['/usr/bin/python3', 'areq.py'], dir) };
 }
 
@@ -156,6 +199,15 @@ const median = (xs: number[]): number => {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 };
 const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
+
+/** The crawls' own CPU time (the harness's CPU column is this process's, not theirs). */
+function cpuLine(a: Crawl, b: Crawl): void {
+  if (!hasTime) return;
+  const per = (c: Crawl) => (median(c.cpu) * 1e6) / PAGES;
+  console.log(
+    `  CPU time (user + system) per page: ${a.name} ${per(a).toFixed(0)} us, ${b.name} ${per(b).toFixed(0)} us (${(per(b) / per(a)).toFixed(2)}x)`,
+  );
+}
 
 function sameLines(a: Crawl, b: Crawl): void {
   const la = lines(a.out);
@@ -186,6 +238,7 @@ if (hasTime) {
     `  peak RSS: aiots-crawl ${mib(rssOurs)}, baseline ${mib(rssPeer)}: ${ratio.toFixed(2)}x (target <= 1.5x): ${ratio <= 1.5 ? 'PASS' : 'MISS'}`,
   );
 }
+cpuLine(a.ours, a.peer);
 sameLines(a.ours, a.peer);
 
 // ---- (b) areq.py's job: every URL listed, depth 0 ----------------------------------------
@@ -211,6 +264,7 @@ if (python) {
       `  peak RSS: aiots-crawl ${mib(median(b.ours.rss))}, areq.py ${mib(median(b.peer.rss))}`,
     );
   }
+  cpuLine(b.ours, b.peer);
   sameLines(b.ours, b.peer);
 }
 

@@ -8,6 +8,15 @@ import { Parser } from 'htmlparser2';
 /** HTML's ASCII whitespace: what surrounds a URL in an attribute and is not part of it. */
 const EDGE_SPACE = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
 
+/** `href` resolved against `base` (a URL object: not parsed again per link), or undefined. */
+function resolve(href: string, base: URL): URL | undefined {
+  try {
+    return new URL(href, base);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Collects the distinct links of one HTML document fed to it in pieces. The document's base
  * is its first `<base href>` wherever it stands, as HTML has it, so hrefs are kept as written
@@ -51,12 +60,12 @@ export class LinkExtractor {
     if (base === null) return [];
     if (this.#base !== undefined) {
       // A `<base href>` that does not parse leaves the document's URL as the base.
-      base = URL.parse(this.#base, base.href) ?? base;
+      base = resolve(this.#base, base) ?? base;
     }
     const links = new Set<string>();
     for (const href of this.#hrefs) {
-      const url = URL.parse(href, base.href);
-      if (url !== null && (url.protocol === 'http:' || url.protocol === 'https:')) {
+      const url = resolve(href, base);
+      if (url !== undefined && (url.protocol === 'http:' || url.protocol === 'https:')) {
         links.add(url.href);
       }
     }
