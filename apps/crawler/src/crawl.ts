@@ -5,7 +5,7 @@
  * cancel (Ctrl-C) cancels the requests in flight and still logs the summary.
  */
 import { ClientSession } from '@aiots/http';
-import { CancelledError, getLoop, taskGroup } from '@aiots/loop';
+import { CancelledError, createTask, getLoop, taskGroup } from '@aiots/loop';
 import { CrawlLog, type CrawlLogOptions } from './crawl-log.ts';
 import { errorFailure } from './failure.ts';
 import { type Frontier, MemoryFrontier, MemorySeenSet, type SeenSet } from './frontier.ts';
@@ -13,7 +13,7 @@ import { HostGate } from './host-gate.ts';
 import { fetchPage, type PageSettings } from './page.ts';
 import { type RobotsAnswer, RobotsCache } from './robots.ts';
 import { type CrawlSummary, formatSummary, Tally } from './summary.ts';
-import { checkCrawlOptions } from './validate.ts';
+import { checkCrawlOptions, type ResolvedCrawlOptions } from './validate.ts';
 
 /** Options of `crawl()`. */
 export interface CrawlOptions {
@@ -50,6 +50,8 @@ export interface CrawlOptions {
   frontier?: Frontier;
   /** The seen-set (default a `MemorySeenSet`). */
   seen?: SeenSet;
+  /** Aborting it stops the crawl as a cancel does; `crawl()` then rejects with `signal.reason`. */
+  signal?: AbortSignal;
 }
 
 /** The fragment-free `URL.href`: two links that differ only there are one page. */
@@ -72,6 +74,7 @@ function keyOf(url: URL): string {
  * @throws {RangeError} for a number option out of range.
  * @throws {CancelledError} when the task is cancelled: the requests in flight are aborted,
  *   `onPage` has been called for every page that finished, and the summary was logged.
+ * @throws `signal.reason` when `signal` aborts, likewise.
  * @example
  * ```ts
  * import { crawl } from '@aiots/crawler';
@@ -94,12 +97,31 @@ function keyOf(url: URL): string {
  */
 export async function crawl(opts: CrawlOptions): Promise<CrawlSummary> {
   const o = checkCrawlOptions(opts);
+  const signal = o.signal;
+  if (signal === undefined) return runCrawl(o);
+  // The crawl runs in a task of its own, which an abort cancels.
+  const task = createTask(() => runCrawl(o), { name: 'crawl' });
+  const onAbort = (): void => {
+    task.cancel('the crawl was aborted');
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await task;
+  } catch (e) {
+    if (CancelledError.is(e) && signal.aborted && task.cancelled()) throw signal.reason;
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
   const log = new CrawlLog(o.log === false ? { stream: NULL_STREAM } : o.log === true ? {} : o.log);
   const loop = getLoop();
   const started = loop.time();
   const tally = new Tally();
-  const frontier = opts.frontier ?? new MemoryFrontier();
-  const seen = opts.seen ?? new MemorySeenSet();
+  const frontier = o.frontier ?? new MemoryFrontier();
+  const seen = o.seen ?? new MemorySeenSet();
   const session = new ClientSession({
     limit: o.concurrency,
     timeout: { totalMs: o.timeoutMs },

@@ -2,6 +2,7 @@
 
 import type { CrawlOptions } from './crawl.ts';
 import type { CrawlLogOptions } from './crawl-log.ts';
+import type { Frontier, SeenSet } from './frontier.ts';
 
 /** A listed URL: as written, and parsed. */
 export interface ListedUrl {
@@ -24,6 +25,9 @@ export interface ResolvedCrawlOptions {
   readonly ignoreRobots: boolean;
   readonly onPage: ((sourceUrl: string, links: readonly string[]) => void) | undefined;
   readonly log: CrawlLogOptions | boolean;
+  readonly signal: AbortSignal | undefined;
+  readonly frontier: Frontier | undefined;
+  readonly seen: SeenSet | undefined;
 }
 
 function describe(value: unknown): string {
@@ -107,7 +111,29 @@ export function checkCrawlOptions(opts: CrawlOptions): ResolvedCrawlOptions {
   if (typeof log !== 'boolean' && (typeof log !== 'object' || log === null)) {
     throw new TypeError(`Expected \`log\` to be a boolean or options, got ${describe(log)}`);
   }
+  const signal = opts.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`Expected \`signal\` to be an AbortSignal, got ${describe(signal)}`);
+  }
+  signal?.throwIfAborted();
+  for (const [name, value, methods] of [
+    ['frontier', opts.frontier, ['claim', 'next', 'done', 'finished']],
+    ['seen', opts.seen, ['add', 'has', 'size']],
+  ] as const) {
+    if (value === undefined) continue;
+    const missing = methods.filter(
+      (m) => typeof (value as unknown as Record<string, unknown>)[m] !== 'function',
+    );
+    if (typeof value !== 'object' || value === null || missing.length > 0) {
+      throw new TypeError(
+        `Expected \`${name}\` to have ${methods.join(', ')}, got ${describe(value)}`,
+      );
+    }
+  }
   return {
+    signal,
+    frontier: opts.frontier,
+    seen: opts.seen,
     urls: { [Symbol.iterator]: () => listed(urls as Iterable<unknown>) },
     depth: int(opts.depth, 'depth', 0, 0),
     sameHost: bool(opts.sameHost, 'sameHost'),
