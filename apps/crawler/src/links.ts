@@ -28,15 +28,23 @@ export class LinkExtractor {
   #base: string | undefined;
 
   constructor() {
+    // onopentagname + onattribute rather than onopentag: the parser then builds no
+    // attribute object per element. The first of two `href`s on one element counts, as in HTML.
+    let tag = '';
+    let hrefSeen = false;
     this.#parser = new Parser(
       {
-        onopentag: (name, attribs) => {
-          const href = attribs.href;
-          if (href === undefined) return;
-          const value = href.replace(EDGE_SPACE, '');
+        onopentagname: (name) => {
+          tag = name;
+          hrefSeen = false;
+        },
+        onattribute: (name, value) => {
+          if (name !== 'href' || hrefSeen) return;
+          hrefSeen = true;
+          const href = value.replace(EDGE_SPACE, '');
           // The first <base href> sets the base; like any href it is also a link.
-          if (name === 'base' && this.#base === undefined) this.#base = value;
-          this.#hrefs.add(value);
+          if (tag === 'base' && this.#base === undefined) this.#base = href;
+          this.#hrefs.add(href);
         },
       },
       { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
