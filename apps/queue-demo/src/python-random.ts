@@ -10,19 +10,13 @@
  * `genrand_res53`: 27 + 26 bits scaled to [0, 1).
  */
 import { getRandomValues } from 'node:crypto';
+import { describe } from './describe.ts';
 
 const N = 624;
 const M = 397;
 const MATRIX_A = 0x9908b0df;
 const UPPER_MASK = 0x80000000;
 const LOWER_MASK = 0x7fffffff;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
-}
 
 function checkInt(value: unknown, name: string, where: string): number {
   if (typeof value !== 'number') {

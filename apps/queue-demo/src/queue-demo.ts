@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTask, gather, getRunningLoop, type Loop, sleep } from '@aiots/loop';
 import { Queue } from '@aiots/sync';
+import { describe } from './describe.ts';
 import { PythonRandom } from './python-random.ts';
 
 /**
@@ -37,10 +38,10 @@ export interface QueueDemoOptions {
 }
 
 function checkCount(value: unknown, name: string, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`queueDemo() expected \`${name}\` to be an integer, got ${String(value)}`);
+  if (typeof value !== 'number') {
+    throw new TypeError(`queueDemo() expected \`${name}\` to be a number, got ${describe(value)}`);
   }
-  if (value < min) {
+  if (!Number.isInteger(value) || value < min) {
     throw new RangeError(
       `queueDemo() expected \`${name}\` to be an integer from ${min} and up, got ${value}`,
     );
@@ -60,8 +61,9 @@ function checkCount(value: unknown, name: string, min: number): number {
  *
  * @param options Producer and consumer counts, the random generator, the output.
  * @returns When every item is processed.
- * @throws {TypeError} when a count is not an integer. {RangeError} when `nprod` is below 0
- *   or `ncon` below 1 (items would never be taken).
+ * @throws {TypeError} when a count is not a number, `random` not a PythonRandom or `print`
+ *   not a function. {RangeError} when a count is not an integer, `nprod` is below 0 or
+ *   `ncon` below 1 (items would never be taken).
  * @example
  * ```ts
  * import { run, VirtualClock } from '@aiots/loop';
@@ -80,12 +82,12 @@ export async function queueDemo(options: QueueDemoOptions = {}): Promise<void> {
   const random = options.random ?? new PythonRandom(444);
   if (!(random instanceof PythonRandom)) {
     throw new TypeError(
-      `queueDemo() expected \`random\` to be a PythonRandom, got ${String(random)}`,
+      `queueDemo() expected \`random\` to be a PythonRandom, got ${describe(random)}`,
     );
   }
   const print = options.print ?? ((line: string) => console.log(line));
   if (typeof print !== 'function') {
-    throw new TypeError(`queueDemo() expected \`print\` to be a function, got ${String(print)}`);
+    throw new TypeError(`queueDemo() expected \`print\` to be a function, got ${describe(print)}`);
   }
   const loop = getRunningLoop();
 
