@@ -7,23 +7,10 @@
  * on a virtual clock the schedule is exactly what CPython prints for the same seed.
  */
 import { randomBytes } from 'node:crypto';
-import { createTask, gather, getRunningLoop, type Loop, sleep } from '@aiots/loop';
+import { createTask, gather, getRunningLoop, sleep } from '@aiots/loop';
 import { Queue } from '@aiots/sync';
 import { describe } from './describe.ts';
 import { PythonRandom } from './python-random.ts';
-
-/**
- * asyncio's `await asyncio.sleep(0)`: yields to the loop once, so the task runs again on the
- * loop's next iteration, after the callbacks already queued. aiots's `sleep(0)` wakes the
- * task one batch later than that (its wake-up is a loop callback of its own), which would
- * reorder tasks that wake at the same instant; awaiting a Future that is already done costs
- * exactly one batch, as asyncio's bare yield does.
- */
-function yieldOnce(loop: Loop): PromiseLike<void> {
-  const done = loop.createFuture<void>();
-  done.setResult();
-  return done;
-}
 
 /** Options of `queueDemo`. */
 export interface QueueDemoOptions {
@@ -97,7 +84,7 @@ export async function queueDemo(options: QueueDemoOptions = {}): Promise<void> {
   async function randsleep(caller?: string): Promise<void> {
     const i = random.randint(0, 10);
     if (caller) print(`${caller} sleeping for ${i} seconds.`);
-    await (i === 0 ? yieldOnce(loop) : sleep(i * 1000));
+    await sleep(i * 1000);
   }
 
   async function produce(name: number, q: Queue<[string, number]>): Promise<void> {
