@@ -72,7 +72,10 @@ async function writeOne(url, depth) {
 }
 
 const urls = new Set(
-  (await readFile(urlsFile, 'utf8')).split('\n').map((l) => l.trim()).filter(Boolean),
+  (await readFile(urlsFile, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean),
 );
 await writeFile(out, 'source_url\tparsed_url\n');
 for (const u of urls) seen.add(u);

@@ -7,7 +7,10 @@
 import { createServer } from 'node:http';
 
 const PAGES = Number(process.argv[2] ?? 5000);
-const filler = '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n'.repeat(12);
+const filler =
+  '<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n'.repeat(
+    12,
+  );
 
 function page(n) {
   const links = [];
