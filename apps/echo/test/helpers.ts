@@ -27,8 +27,8 @@ export class Proc {
   readonly done: Promise<Outcome>;
   readonly #waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
 
-  constructor(command: string, args: readonly string[], stdin?: string) {
-    const child = spawn(command, args, { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(command: string, args: readonly string[], stdin?: string, env = cliEnv()) {
+    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     let pending = '';
