@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import {
   BodyTooLarge,
+  ClientConnectionError,
   ClientConnectorError,
   ContentDecodingError,
   InvalidURL,
@@ -51,6 +52,7 @@ export function errorFailure(err: unknown): Failure {
   if (BodyTooLarge.is(err)) return { kind: 'TOO_LARGE', reason: withoutRequest(message) };
   if (ContentDecodingError.is(err)) return { kind: 'DECODING', reason: withoutRequest(message) };
   const cause = (err as { cause?: unknown } | null)?.cause;
-  const kind = codeOf(cause) ?? codeOf(err) ?? 'ERROR';
+  const fallback = ClientConnectionError.is(err) ? 'CONNECTION' : 'ERROR';
+  const kind = codeOf(cause) ?? codeOf(err) ?? fallback;
   return { kind, reason: withoutRequest(message) };
 }

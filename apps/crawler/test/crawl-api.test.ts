@@ -1,5 +1,7 @@
 // crawl() as a library: options checked with named errors, an AbortSignal that stops it,
 // and a frontier and seen-set of the caller's own (the interfaces a shared store implements).
+
+import { createServer } from 'node:net';
 import { crawl, type Frontier, MemoryFrontier, MemorySeenSet, type SeenSet } from '@aiots/crawler';
 import { type HttpServer, serve } from '@aiots/http';
 import { Event } from '@aiots/sync';
@@ -67,6 +69,25 @@ describe('crawl()', () => {
     controller.abort(reason);
     await expect(done).rejects.toBe(reason);
     expect(pages).toEqual([`${site.url}/0`]);
+  });
+
+  it('counts a connection the server cuts as a failed page, and goes on', async () => {
+    // A server that accepts and resets at once, and one that answers garbage.
+    const reset = createServer((socket) => socket.resetAndDestroy());
+    const garbage = createServer((socket) => socket.end('this is not HTTP\r\n\r\n'));
+    for (const s of [reset, garbage]) {
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    }
+    const url = (s: typeof reset) => `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+    try {
+      const summary = await crawl({ urls: [url(reset), url(garbage), `${site.url}/5`] });
+      expect(summary.fetched).toBe(1);
+      expect(summary.failed).toBe(2);
+      expect(Object.keys(summary.errors).sort()).toEqual(['CONNECTION', 'ECONNRESET']);
+    } finally {
+      reset.close();
+      garbage.close();
+    }
   });
 
   it('uses a frontier and seen-set of its caller', async () => {
