@@ -2,6 +2,7 @@
 // command's contract, checked on the exact OUT lines (as a set) and the log lines.
 import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -289,6 +290,28 @@ describe('aiots-crawl --depth 2', () => {
       );
     } finally {
       await other.close({ graceMs: 0 });
+    }
+  }, 60_000);
+});
+
+describe('a host that never answers', () => {
+  it('reports the page as [TIMEOUT], not as a robots.txt skip', async () => {
+    // Accepts connections and says nothing: robots.txt and the page both time out.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(silent.address() as { port: number }).port}/page`;
+    try {
+      const r = await runCrawl(['-', '-o', file(), '--timeout-ms', '300'], { stdin: `${url}\n` });
+      expect(r.code, r.stderr).toBe(0);
+      const log = logLines(r.stderr);
+      expect(log).toContainEqual(
+        expect.stringMatching(new RegExp(`^ERROR:aiots-crawl: Error for ${url} \\[TIMEOUT\\]: `)),
+      );
+      expect(log.filter((l) => l.includes('robots.txt'))).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   }, 60_000);
 });

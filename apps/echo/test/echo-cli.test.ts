@@ -102,6 +102,22 @@ describe('aiots-echo serve', () => {
     60_000,
   );
 
+  it('cuts a connection that stays open past --grace-ms, and still exits 0', async () => {
+    const server = echo(['serve', '--tcp', '0', '--grace-ms', '200']);
+    const port = await server.port(TCP);
+    await run(async () => {
+      const [reader, writer] = await openConnection('127.0.0.1', port);
+      writer.write('hello\n');
+      expect((await reader.readline()).toString()).toBe('hello\n');
+      server.kill('SIGTERM');
+      expect((await reader.read()).length).toBe(0); // EOF; this client never closes its side
+      const r = await server.done;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('Echo server stopped');
+      writer.close();
+    });
+  }, 60_000);
+
   it('serves TCP on 8888 and UDP on 9999 with none of --tcp, --udp, --serial', async () => {
     // Only when both ports are free on this machine.
     const free = await Promise.all([tcpFree(8888), udpFree(9999)]);
