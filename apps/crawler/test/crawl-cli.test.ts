@@ -130,7 +130,7 @@ describe('aiots-crawl at depth 0 (the seed: only the listed URLs)', () => {
         `${robots404.url}/`,
       ].join('\n'),
     );
-    const r = await runCrawl([list, '-o', out, '--timeout-ms', '1500']);
+    const r = await runCrawl([list, '-o', out, '--timeout-ms', '4000']);
     ({ stderr, code } = r);
     log = logLines(stderr);
   }, 60_000);
@@ -185,7 +185,7 @@ describe('aiots-crawl at depth 0 (the seed: only the listed URLs)', () => {
     );
     expect(log).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^ERROR:aiots-crawl: Error for ${B}/slow \\[TIMEOUT\\]: .*1500 ms`),
+        new RegExp(`^ERROR:aiots-crawl: Error for ${B}/slow \\[TIMEOUT\\]: .*4000 ms`),
       ),
     );
     expect(log).toContain(
@@ -237,7 +237,7 @@ describe('aiots-crawl --depth 2', () => {
     const hits = (path: string) => site.hits.get(path) ?? 0;
     const before = new Map(site.hits);
     const delta = (path: string) => hits(path) - (before.get(path) ?? 0);
-    const r = await runCrawl(['-', '-o', out, '--depth', '2', '--timeout-ms', '1500'], {
+    const r = await runCrawl(['-', '-o', out, '--depth', '2', '--timeout-ms', '4000'], {
       stdin: `${B}/\n`,
     });
     expect(r.code, r.stderr).toBe(0);
@@ -488,9 +488,7 @@ describe('on a terminal', () => {
     async () => {
       const out = file();
       const list = file(`${B}/\n${B}/landing\n${B}/missing\n`);
-      const command = [process.execPath, cliPath, list, '-o', out, '--timeout-ms', '1500']
-        .map((a) => `'${a}'`)
-        .join(' ');
+      const command = [process.execPath, cliPath, list, '-o', out].map((a) => `'${a}'`).join(' ');
       // Not spawnSync: the site runs in this process and must go on answering.
       const r = await promisify(execFile)('script', ['-qec', command, '/dev/null'], {
         env: { ...cliEnv(), TERM: 'xterm' },

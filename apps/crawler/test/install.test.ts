@@ -2,7 +2,7 @@
 // packed into tarballs (what would be published), installed with npm into an empty project,
 // and the `aiots-crawl` bin that npm links run from node_modules/.bin against a local site.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { type HttpServer, serve } from '@aiots/http';
@@ -29,17 +29,21 @@ beforeAll(async () => {
       : new Response('gone', { status: 404 }),
   );
   const packs = join(work, 'packs');
-  for (const dir of [
-    ...DEPS.map((d) => realpathSync(join(packageDir, 'node_modules', d))),
-    packageDir,
-  ]) {
-    // pnpm pack turns `workspace:^` into the version range npm users get.
-    execFileSync('npx', ['-y', 'pnpm@12.21.0', 'pack', '--pack-destination', packs], {
-      cwd: dir,
-      env: env(),
-      stdio: 'pipe',
-    });
-  }
+  // One pnpm run packs the package and the workspace packages it depends on (pnpm turns
+  // `workspace:^` into the version range npm users get).
+  execFileSync(
+    'npx',
+    [
+      '-y',
+      'pnpm@12.21.0',
+      '--filter-prod',
+      '@aiots/crawler...',
+      'pack',
+      '--pack-destination',
+      packs,
+    ],
+    { cwd: packageDir, env: env(), stdio: 'pipe' },
+  );
   const project = join(work, 'project');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), '{ "name": "user-project", "private": true }\n');
@@ -49,7 +53,7 @@ beforeAll(async () => {
     env: env(),
     stdio: 'pipe',
   });
-}, 180_000);
+}, 600_000);
 
 afterAll(async () => {
   await site?.close();
