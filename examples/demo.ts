@@ -162,8 +162,18 @@ async function echoStep(): Promise<void> {
     const tcp = await start(echo, ['client', 'tcp', '--port', String(ports.TCP), ...flags]).done;
     check('aiots-echo client tcp', tcp);
     process.stdout.write(tcp.stdout);
-    console.log(`$ aiots-echo client udp --port ${ports.UDP} ${flags.join(' ')}`);
-    const udp = await start(echo, ['client', 'udp', '--port', String(ports.UDP), ...flags]).done;
+    console.log(
+      `$ aiots-echo client udp --port ${ports.UDP} --timeout-ms 10000 ${flags.join(' ')}`,
+    );
+    const udp = await start(echo, [
+      'client',
+      'udp',
+      '--port',
+      String(ports.UDP),
+      '--timeout-ms',
+      '10000',
+      ...flags,
+    ]).done;
     check('aiots-echo client udp', udp);
     process.stdout.write(udp.stdout);
     const tcpOk = tcp.stdout.split('\n').filter((l) => l.startsWith('Received: ')).length;

@@ -222,8 +222,18 @@ describe('aiots-echo client', () => {
   it('udp: prints Sent and Received, and reports a datagram nobody answers (exit 1)', async () => {
     const server = echo(['serve', '--udp', '0']);
     const port = await server.port(UDP);
-    const ok = await echo(['client', 'udp', '--port', String(port), '-m', 'ping', '-m', 'pong'])
-      .done;
+    const ok = await echo([
+      'client',
+      'udp',
+      '--port',
+      String(port),
+      '--timeout-ms',
+      '10000',
+      '-m',
+      'ping',
+      '-m',
+      'pong',
+    ]).done;
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('Sent: ping\nReceived: ping\nSent: pong\nReceived: pong\n');
     server.kill('SIGINT');
@@ -312,7 +322,16 @@ describe.skipIf(!hasPython)('with the asyncio documentation scripts (CPython 3.1
   it('aiots-echo client udp talks to the Python UDP echo server', async () => {
     const server = py('udp_echo_server.py', ['0']);
     const port = await server.port(/^Serving on \('127\.0\.0\.1', \d+\)$/);
-    const r = await echo(['client', 'udp', '--port', String(port), '-m', 'Hello World!']).done;
+    const r = await echo([
+      'client',
+      'udp',
+      '--port',
+      String(port),
+      '--timeout-ms',
+      '10000',
+      '-m',
+      'Hello World!',
+    ]).done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('Sent: Hello World!\nReceived: Hello World!\n');
     await server.waitLine(/^Received 'Hello World!' from \('127\.0\.0\.1', \d+\)$/);
