@@ -46,7 +46,7 @@ export function run(
     const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -55,11 +55,11 @@ export function run(
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs ?? 300_000);
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       out.push(chunk);
       if (options.echo) process.stdout.write(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       err.push(chunk);
       if (options.echo) process.stderr.write(chunk);
     });
@@ -77,7 +77,11 @@ export function run(
         timedOut,
       });
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin !== null) {
+      // A process that exits without reading its input is not an error of ours.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input);
+    }
   });
 }
 
