@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Application, type DeclarationReflection, ReflectionKind } from 'typedoc';
+import { Application, type DeclarationReflection, LogLevel, ReflectionKind } from 'typedoc';
 import { apiDocsBaseUrl, apiDocsDir, moduleName } from './docs-site.ts';
 import {
   importableEntries,
@@ -80,11 +80,15 @@ export function repositoryWebUrl(packages: readonly WorkspacePackage[]): string 
  * Builds the reference.
  *
  * @param outDir Where to write the site.
- * @returns The number of modules documented; 0 when validation or rendering failed (the
- *   reasons are logged).
+ * @param packages The packages to document. Default: the workspace's public packages.
+ * @returns The number of modules documented (0 when validation or rendering failed, and
+ *   nothing is written), and every warning and error TypeDoc reported (also logged).
  */
-export async function buildDocs(outDir: string): Promise<number> {
-  const packages = await publicPackages();
+export async function buildDocs(
+  outDir: string,
+  packages?: readonly WorkspacePackage[],
+): Promise<{ modules: number; problems: string[] }> {
+  packages ??= await publicPackages();
   const entries = docEntries(packages);
   // One program over every entry, reading sibling packages from their sources (the
   // `@aiots/source` condition), so a link from @aiots/http to @aiots/loop's Task resolves.
@@ -96,7 +100,6 @@ export async function buildDocs(outDir: string): Promise<number> {
       extends: join(workspaceRoot, 'tsconfig.base.json'),
       compilerOptions: {
         noEmit: true,
-        rootDir: workspaceRoot,
         // A package may keep plain JavaScript modules (worker entry points) next to its
         // TypeScript, typed by JSDoc.
         allowJs: true,
@@ -137,8 +140,15 @@ export async function buildDocs(outDir: string): Promise<number> {
       sort: ['kind', 'alphabetical'],
       logLevel: 'Warn',
     });
+    const problems: string[] = [];
+    const log = app.logger.log.bind(app.logger);
+    app.logger.log = (message: string, level: LogLevel) => {
+      if (level >= LogLevel.Warn) problems.push(message);
+      log(message, level);
+    };
+    const failed = () => app.logger.hasErrors() || app.logger.hasWarnings();
     const project = await app.convert();
-    if (project === undefined) return 0;
+    if (project === undefined) return { modules: 0, problems };
     const byFile = new Map(entries.map((entry) => [resolve(entry.file), entry.name]));
     for (const module of project.getReflectionsByKind(ReflectionKind.Module)) {
       const file = (module as DeclarationReflection).sources?.[0]?.fullFileName;
@@ -146,10 +156,9 @@ export async function buildDocs(outDir: string): Promise<number> {
       if (name !== undefined) module.name = name;
     }
     app.validate(project);
-    if (app.logger.hasErrors() || app.logger.hasWarnings()) return 0;
+    if (failed()) return { modules: 0, problems };
     await app.generateDocs(project, outDir);
-    if (app.logger.hasErrors() || app.logger.hasWarnings()) return 0;
-    return entries.length;
+    return { modules: failed() ? 0 : entries.length, problems };
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }
@@ -158,7 +167,7 @@ export async function buildDocs(outDir: string): Promise<number> {
 if (import.meta.main) {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const outDir = resolve(values.out ?? join(workspaceRoot, apiDocsDir));
-  const modules = await buildDocs(outDir);
+  const { modules } = await buildDocs(outDir);
   if (modules === 0) {
     console.error('docs: the API reference was not written: fix the problems above');
     process.exit(1);
