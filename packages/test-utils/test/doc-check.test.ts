@@ -20,6 +20,8 @@ describe('checkDocExamples', () => {
       '.: Shape',
       '.: undocumented',
       '.: Widget',
+      '.: Foreign',
+      '.: ghost',
       './extra: shellOnly',
     ]);
   });
@@ -33,6 +35,7 @@ describe('checkDocExamples', () => {
       'src/things.ts:51 Widget.prototype.label has no summary sentence',
       'src/things.ts:56 Widget.prototype.turn has no summary sentence',
       'src/things.ts:62 Widget.make has no summary sentence',
+      '? ghost cannot find its declaration',
       'src/extra.ts:9 shellOnly has no @example with a ```ts block',
     ]);
   });
