@@ -26,12 +26,7 @@ import { hasChangelogEntry, pendingChangesets } from './changesets.ts';
 import { type CommandResult, run } from './exec.ts';
 import { checkPackedPackage } from './package-checks.ts';
 import { type PackedPackage, packPackage, readTarball } from './tarball.ts';
-import {
-  publicPackages,
-  type WorkspacePackage,
-  workspacePackages,
-  workspaceRoot,
-} from './workspace.ts';
+import { type WorkspacePackage, workspacePackages, workspaceRoot } from './workspace.ts';
 
 /** A release `changeset pack` planned: a version not on the registry, packed. */
 interface PlannedRelease {
@@ -131,11 +126,10 @@ async function plan(root: string, packDir: string): Promise<PlannedRelease[]> {
 }
 
 async function checkPlanned(
-  root: string,
   planned: readonly PlannedRelease[],
-  packages: readonly WorkspacePackage[],
+  all: readonly WorkspacePackage[],
 ): Promise<void> {
-  const all = await workspacePackages(root);
+  const packages = all.filter((p) => !p.private);
   const workspace = new Map(all.map((p) => [p.name, { version: p.version, private: p.private }]));
   const problems: string[] = [];
   for (const release of planned) {
@@ -254,8 +248,9 @@ export async function release(root: string = workspaceRoot): Promise<number> {
     await build(root);
     const packDir = join(workDir, 'pack');
     const planned = await plan(root, packDir);
-    const packages = await publicPackages(root);
-    await checkPlanned(root, planned, packages);
+    const all = await workspacePackages(root);
+    const packages = all.filter((p) => !p.private);
+    await checkPlanned(planned, all);
     await checkRegistryVersions(root, planned, packages, workDir);
     if (planned.length === 0) {
       console.log(
