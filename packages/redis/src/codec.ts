@@ -32,7 +32,7 @@ export interface Codec<T> {
  * @example
  * ```ts
  * import { jsonCodec } from '@aiots/redis';
- * console.log(jsonCodec.encode({ id: 1 }), jsonCodec.decode('[1,2]')); // {"id":1} [ 1, 2 ]
+ * console.log(jsonCodec.decode(jsonCodec.encode({ id: 1, tags: ['a'] }))); // { id: 1, tags: ['a'] }
  * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: a codec for any JSON value, typed by the queue
