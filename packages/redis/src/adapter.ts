@@ -158,6 +158,11 @@ export class NodeRedisAdapter implements ClientAdapter {
 
   async close(): Promise<void> {
     if (!this.#client.isOpen) return;
+    // Reconnecting: a graceful close would wait for the server to come back.
+    if (!this.#client.isReady) {
+      this.#client.destroy();
+      return;
+    }
     try {
       await this.#client.close();
     } catch {

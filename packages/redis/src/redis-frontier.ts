@@ -21,7 +21,7 @@ import { type CrawlKeys, checkName, crawlKeys } from './names.ts';
 import { checkInt, checkOptions, checkTimings, consumerName } from './options.ts';
 import { checkMember } from './redis-set.ts';
 import { CLAIM, FINISHED } from './scripts.ts';
-import { StreamConsumer } from './stream-consumer.ts';
+import { fieldOf, StreamConsumer } from './stream-consumer.ts';
 import { io } from './waits.ts';
 
 /** Options of `new RedisFrontier()`. */
@@ -315,8 +315,8 @@ export class RedisFrontier implements AsyncDisposable {
         LABEL,
       )) as [string, string[]][];
       for (const [, fields] of page) {
-        const i = fields.indexOf('u');
-        if (i >= 0) yield fields[i + 1] as string;
+        const url = fieldOf(fields, 'u');
+        if (url !== undefined) yield url;
       }
       if (page.length < 100) return;
       from = `(${(page[page.length - 1] as [string, string[]])[0]}`;

@@ -24,7 +24,7 @@ import { Signal } from './inbox.ts';
 import { checkName, queueKeys } from './names.ts';
 import { checkInt, checkOptions, checkTimings, consumerName } from './options.ts';
 import { PUT_BOUNDED } from './scripts.ts';
-import { StreamConsumer } from './stream-consumer.ts';
+import { fieldOf, StreamConsumer } from './stream-consumer.ts';
 import { Alarm, io } from './waits.ts';
 
 /** Options of `new RedisQueue()`. */
@@ -443,10 +443,8 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
         undefined,
         STATE_LABEL,
       )) as [string, string[]][];
-      for (const [id, fields] of page) {
-        const i = fields.indexOf('d');
-        yield decodeWith(this.#codec, i >= 0 ? (fields[i + 1] as string) : '', id);
-      }
+      for (const [id, fields] of page)
+        yield decodeWith(this.#codec, fieldOf(fields, 'd') ?? '', id);
       if (page.length < 100) return;
       from = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }

@@ -30,7 +30,7 @@
  */
 import { currentTask, type Task } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
-import type { ClientAdapter, Reply } from './adapter.ts';
+import type { ClientAdapter } from './adapter.ts';
 import type { Resource } from './connection.ts';
 import {
   GroupMismatchError,
@@ -86,6 +86,8 @@ const RELEASED_IDLE_MS = String(10 * 365 * 24 * 3_600_000);
 const PRUNE_EVERY_MS = 30_000;
 /** How long close() waits for a blocked read to come back before dropping its connection. */
 const UNBLOCK_GRACE_MS = 250;
+/** How long close() gives each clean-up command before going on without it. */
+const BEST_EFFORT_MS = 1_000;
 
 /** Package-internal: the engine of a queue or frontier instance (see the file comment). */
 export class StreamConsumer implements Resource {
@@ -318,7 +320,7 @@ export class StreamConsumer implements Resource {
       this.#lastReclaim = now;
     }
     for (const [id, fields, deliveries] of claimed) {
-      this.#deliver({ id, data: fieldOf(fields, field), deliveries });
+      this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries });
     }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now;
@@ -356,7 +358,7 @@ export class StreamConsumer implements Resource {
     for (const [, entries] of reply) {
       for (const [id, fields] of entries) {
         if (fields === null) continue;
-        this.#deliver({ id, data: fieldOf(fields, field), deliveries: 1 });
+        this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries: 1 });
         got = true;
       }
     }
@@ -467,15 +469,9 @@ export class StreamConsumer implements Resource {
     const reader = this.#reader;
     if (reader === undefined) return;
     const id = this.#blockingId;
-    if (id !== undefined) {
-      await this.config.adapter.send(['CLIENT', 'UNBLOCK', id]).catch(() => {});
-    }
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, UNBLOCK_GRACE_MS);
-    });
-    await Promise.race([reader, grace]);
-    clearTimeout(timer);
+    // Not awaited: with Redis down it would wait for the reconnection.
+    if (id !== undefined) this.config.adapter.send(['CLIENT', 'UNBLOCK', id]).catch(() => {});
+    await within(reader, UNBLOCK_GRACE_MS);
     // Still blocked (the unblock came before the read reached the server): drop the
     // connection. Entries delivered to it meanwhile stay pending under this consumer and
     // are reclaimed by others after the visibility timeout; nothing is lost.
@@ -491,7 +487,7 @@ export class StreamConsumer implements Resource {
     const { adapter, keys, group, consumer } = this.config;
     const args = [group, consumer, RELEASED_IDLE_MS];
     for (const e of entries) args.push(e.id, String(e.deliveries - 1));
-    await adapter.run(RELEASE, [keys.stream], args).catch(() => {});
+    await within(adapter.run(RELEASE, [keys.stream], args), BEST_EFFORT_MS);
   }
 
   /**
@@ -510,18 +506,33 @@ export class StreamConsumer implements Resource {
     this.#heartbeat = undefined;
     await this.shutdown(true);
     const { adapter, keys, group, consumer } = this.config;
-    await adapter
-      .run(PRUNE, [keys.stream], [group, consumer, String(this.#pruneIdleMs())])
-      .catch(() => {});
+    await within(
+      adapter.run(PRUNE, [keys.stream], [group, consumer, String(this.#pruneIdleMs())]),
+      BEST_EFFORT_MS,
+    );
     await this.#blocking?.close();
   }
 }
 
-function fieldOf(fields: Reply[] | string[], field: string): string {
+/**
+ * Waits for `p` (its failure ignored) for at most `ms`: for the clean-up steps of a
+ * shutdown, which must not hang while Redis is away (commands wait for the reconnection).
+ */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([p.catch(() => {}), limit]);
+  clearTimeout(timer);
+}
+
+/** Package-internal: the value of `field` in a stream entry's field list. */
+export function fieldOf(fields: readonly unknown[], field: string): string | undefined {
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === field) return String(fields[i + 1]);
   }
-  return '';
+  return undefined;
 }
 
 function delay(ms: number): Promise<void> {

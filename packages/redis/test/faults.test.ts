@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sleep, TimeoutError, taskGroup, waitFor } from '@aiots/loop';
+import { createTask, sleep, TimeoutError, taskGroup, waitFor } from '@aiots/loop';
 import {
   connect,
   LeaseLostError,
@@ -16,7 +16,7 @@ import {
   RedisUnavailableError,
 } from '@aiots/redis';
 import { type RedisServer, startRedisServer } from '@aiots/redis/testing';
-import { Event } from '@aiots/sync';
+import { Event, QueueShutDown } from '@aiots/sync';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Child, type Message } from './helpers.ts';
@@ -278,4 +278,20 @@ describe('Redis restarted mid-run (append-only file on)', () => {
       await aof.stop();
     }
   }, 60_000);
+});
+
+describe('Redis gone for good', () => {
+  test('close() of a connection whose server is down does not hang; its waiters get QueueShutDown', async () => {
+    const doomed = await startRedisServer();
+    const c = await connect(doomed.url);
+    const q = new RedisQueue<number>(c, 'orphan', { blockMs: 100 });
+    const getter = createTask(() => q.get());
+    await sleep(50);
+    await doomed.stop();
+    const heldOn = createTask(() => q.put(1)); // waits in the client's offline queue
+    await sleep(50);
+    await waitFor(c.close(), 5_000);
+    await expect(getter).rejects.toThrow(QueueShutDown);
+    await expect(heldOn).rejects.toThrow(RedisUnavailableError);
+  }, 30_000);
 });
