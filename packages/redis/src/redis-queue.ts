@@ -17,13 +17,14 @@
 import { InvalidStateError } from '@aiots/loop';
 import { signalOf, type WaitOptions } from '@aiots/loop/lowlevel';
 import { QueueShutDown } from '@aiots/sync';
+import { Batcher } from './batcher.ts';
 import { type Codec, checkCodec, decodeWith, encodeWith, jsonCodec } from './codec.ts';
 import { type ConnectionInternals, internalsOf, type RedisConnection } from './connection.ts';
 import { type CodecError, LeaseLostError } from './errors.ts';
 import { Signal } from './inbox.ts';
 import { checkName, queueKeys } from './names.ts';
 import { checkInt, checkOptions, checkTimings, consumerName } from './options.ts';
-import { PUT_BOUNDED } from './scripts.ts';
+import { PUT_BOUNDED, PUT_MANY } from './scripts.ts';
 import { fieldOf, StreamConsumer } from './stream-consumer.ts';
 import { Alarm, io } from './waits.ts';
 
@@ -117,6 +118,14 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
   readonly #joinAlarm = new Alarm();
   #shutdown = false;
   #closing: Promise<void> | undefined;
+  /** Unbounded puts of one turn, sent as one command. */
+  readonly #puts = new Batcher<string, void>(async (values) => {
+    const adapter = this.#own.adapter;
+    if (values.length === 1)
+      await adapter.send(['XADD', this.#stream, '*', 'd', values[0] as string]);
+    else await adapter.run(PUT_MANY, [this.#stream], ['d', ...values]);
+    return [];
+  });
 
   /**
    * @param conn The connection, from `connect()`.
@@ -195,7 +204,7 @@ export class RedisQueue<T> implements AsyncIterable<T>, AsyncDisposable {
     const adapter = this.#own.adapter;
     const maxsize = this.maxsize;
     if (maxsize === 0) {
-      await io((s) => adapter.send(['XADD', this.#stream, '*', 'd', data], s), signal, PUT_LABEL);
+      await io((s) => this.#puts.add(data, s), signal, PUT_LABEL);
       return;
     }
     const args = [this.group, String(maxsize), 'd', data];

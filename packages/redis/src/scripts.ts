@@ -61,14 +61,32 @@ return redis.call('XADD', KEYS[1], '*', ARGV[3], ARGV[4])
 `);
 
 /**
- * KEYS: stream. ARGV: group, consumer, id. Acknowledges and deletes `id` if `consumer` still
- * holds it. Returns { 1 or 0 (lease lost), XLEN after }.
+ * KEYS: stream. ARGV: group, consumer, ids... Acknowledges and deletes each id that
+ * `consumer` still holds. Returns { XLEN after, then 1 (done) or 0 (lease lost) per id }.
  */
 export const ACK = new Script(`${OWNS}
-if not owns(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then return {0, redis.call('XLEN', KEYS[1])} end
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[3])
-redis.call('XDEL', KEYS[1], ARGV[3])
-return {1, redis.call('XLEN', KEYS[1])}
+local out = {0}
+local done = {}
+for i = 3, #ARGV do
+  if owns(KEYS[1], ARGV[1], ARGV[2], ARGV[i]) then
+    table.insert(done, ARGV[i])
+    table.insert(out, 1)
+  else
+    table.insert(out, 0)
+  end
+end
+if #done > 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(done))
+  redis.call('XDEL', KEYS[1], unpack(done))
+end
+out[1] = redis.call('XLEN', KEYS[1])
+return out
+`);
+
+/** KEYS: stream. ARGV: field, values... Adds one entry per value. Returns how many. */
+export const PUT_MANY = new Script(`
+for i = 2, #ARGV do redis.call('XADD', KEYS[1], '*', ARGV[1], ARGV[i]) end
+return #ARGV - 1
 `);
 
 /**

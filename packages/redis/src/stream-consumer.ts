@@ -31,6 +31,7 @@
 import { currentTask, type Task } from '@aiots/loop';
 import { Deque } from '@aiots/loop/lowlevel';
 import type { ClientAdapter } from './adapter.ts';
+import { Batcher } from './batcher.ts';
 import type { Resource } from './connection.ts';
 import {
   GroupMismatchError,
@@ -220,11 +221,18 @@ export class StreamConsumer implements Resource {
   async ack(held: Held, signal?: AbortSignal): Promise<number> {
     const { id } = held.entry;
     if (held.lost) throw new LeaseLostError(id);
-    const { adapter, keys, group, consumer } = this.config;
-    const r = (await adapter.run(ACK, [keys.stream], [group, consumer, id], signal)) as number[];
-    if (r[0] !== 1) throw new LeaseLostError(id);
-    return r[1] as number;
+    const [done, left] = await this.#acks.add(id, signal);
+    if (!done) throw new LeaseLostError(id);
+    return left;
   }
+
+  /** Acknowledgements of one turn, sent as one script run. */
+  readonly #acks = new Batcher<string, [boolean, number]>(async (ids) => {
+    const { adapter, keys, group, consumer } = this.config;
+    const r = (await adapter.run(ACK, [keys.stream], [group, consumer, ...ids])) as number[];
+    const left = r[0] as number;
+    return ids.map((_, i) => [r[i + 1] === 1, left]);
+  });
 
   /** Moves a held entry that cannot be decoded to the dead letters. */
   async deadLetter(held: Held, reason: string): Promise<void> {
