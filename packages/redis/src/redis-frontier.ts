@@ -102,6 +102,8 @@ export class RedisFrontier implements AsyncDisposable {
   readonly #keys: CrawlKeys;
   readonly #core: StreamConsumer;
   readonly #leaseMs: number;
+  /** Claims that marked this worker busy, so far. */
+  #claims = 0;
   #closing: Promise<void> | undefined;
 
   /**
@@ -175,6 +177,7 @@ export class RedisFrontier implements AsyncDisposable {
       LABEL,
     );
     if (register) {
+      this.#claims++;
       core.busy = true;
       core.keepAlive();
     }
@@ -279,13 +282,17 @@ export class RedisFrontier implements AsyncDisposable {
   }
 
   async #check(idle: boolean): Promise<boolean> {
+    // A claim that registers this worker while the check is on its way wins: the worker
+    // stays busy (if the check's removal came after the claim's mark, the next heartbeat
+    // marks it again).
+    const claims = this.#claims;
     const k = this.#keys;
     const r = (await this.#own.adapter.run(
       FINISHED,
       [k.stream, k.busy],
       [GROUP, this.consumer, idle ? '1' : '0'],
     )) as number[];
-    if (idle) this.#core.busy = false;
+    if (idle && claims === this.#claims) this.#core.busy = false;
     return r[0] === 0 && r[1] === 0 && r[2] === 0;
   }
 
