@@ -23,6 +23,7 @@ import {
 } from '@aiots/redis';
 import { type RedisServer, startRedisServer } from '@aiots/redis/testing';
 import { QueueShutDown } from '@aiots/sync';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 let server: RedisServer;
@@ -190,11 +191,11 @@ describe('RedisQueue: cancellation and shutdown', () => {
       return seed / 2 ** 31;
     };
     const got: number[] = [];
+    // A getter only gets: a task cancelled later, in taskDone(), would leave its item held
+    // (as in asyncio, join() then waits for it); the items are done at the end instead.
     const getter = () =>
       createTask(async () => {
-        const item = await q.get();
-        got.push(item);
-        await q.taskDone();
+        got.push(await q.get());
       });
     let getters: Task<void>[] = [];
     for (let i = 0; i < 100; i++) {
@@ -217,6 +218,8 @@ describe('RedisQueue: cancellation and shutdown', () => {
     for (const g of getters) g.cancel();
     await gather(getters, { returnExceptions: true });
     expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(q.stats().held).toBe(100);
+    for (let i = 0; i < 100; i++) await q.taskDone();
     await producer.join();
     await q.close();
     await producer.close();
@@ -374,5 +377,38 @@ describe('RedisQueue: codecs and groups', () => {
       `queue "${name}" is served by group "aiots", not "others"`,
     );
     for (const q of [a, b, c, named]) await q.close();
+  });
+});
+
+describe('RedisQueue: close()', () => {
+  test('removes its consumer from the group when it holds nothing, never one that holds items', async () => {
+    const name = fresh();
+    const raw = createClient({ url: server.url, RESP: 2 });
+    await raw.connect();
+    const consumers = async () =>
+      (
+        (await raw.sendCommand([
+          'XINFO',
+          'CONSUMERS',
+          `aiots:queue:{${name}}`,
+          'aiots',
+        ])) as string[][]
+      ).map((c) => c[1]);
+    try {
+      const idle = new RedisQueue<number>(conn, name);
+      const holder = new RedisQueue<number>(conn, name);
+      await idle.put(1);
+      expect(await holder.get()).toBe(1); // holder holds it, never done
+      await idle.put(2);
+      expect(await idle.get()).toBe(2);
+      await idle.taskDone();
+      expect((await consumers()).sort()).toEqual([holder.consumer, idle.consumer].sort());
+      await idle.close();
+      await holder.close();
+      // The holder's item stays pending under its name, for another consumer to reclaim.
+      expect(await consumers()).toEqual([holder.consumer]);
+    } finally {
+      raw.destroy();
+    }
   });
 });
