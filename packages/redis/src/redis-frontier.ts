@@ -148,6 +148,7 @@ export class RedisFrontier implements AsyncDisposable {
    * @param opts `{ signal }`.
    * @returns `true` when this call added it, `false` when it was claimed before.
    * @throws {TypeError} when `url` is not a string.
+   * @throws {InvalidStateError} when this frontier is closed.
    * @example
    * ```ts
    * import { connect, RedisFrontier } from '@aiots/redis';
@@ -162,7 +163,8 @@ export class RedisFrontier implements AsyncDisposable {
     const u = checkMember(url, 'RedisFrontier.claim()');
     const signal = signalOf(opts, 'RedisFrontier.claim()');
     const core = this.#core;
-    await io((s) => core.ensure(s), signal, LABEL);
+    if (core.stopped) throw new InvalidStateError('RedisFrontier.claim(): this frontier is closed');
+    await io(() => core.ensure(), signal, LABEL);
     const register = !core.busy && core.heldCount === 0;
     const k = this.#keys;
     const added = await io(
@@ -277,7 +279,10 @@ export class RedisFrontier implements AsyncDisposable {
    */
   async finished(opts?: WaitOptions): Promise<boolean> {
     const signal = signalOf(opts, 'RedisFrontier.finished()');
-    await io((s) => this.#core.ensure(s), signal, LABEL);
+    if (this.#core.stopped) {
+      throw new InvalidStateError('RedisFrontier.finished(): this frontier is closed');
+    }
+    await io(() => this.#core.ensure(), signal, LABEL);
     return await io(() => this.#check(this.#core.heldCount === 0), signal, LABEL);
   }
 

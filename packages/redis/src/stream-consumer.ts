@@ -108,6 +108,8 @@ export class StreamConsumer implements Resource {
   busy = false;
   /** No more reads: shut down or closed. */
   #stopped = false;
+  /** Aborted at shutdown: drops the reader's commands that are not sent yet. */
+  readonly #stop = new AbortController();
   #closing: Promise<void> | undefined;
 
   constructor(config: ConsumerConfig) {
@@ -125,11 +127,15 @@ export class StreamConsumer implements Resource {
     return this.#held.size;
   }
 
-  /** Creates the group if needed (once; again after `NOGROUP`). */
-  ensure(signal?: AbortSignal): Promise<void> {
+  /**
+   * Creates the group if needed (once; again after `NOGROUP`). Shared by every caller, so it
+   * runs under the consumer's own stop signal, not a caller's.
+   */
+  ensure(): Promise<void> {
     if (this.#ensured === undefined) {
       const { adapter, keys, group, name } = this.config;
-      const p = adapter.run(ENSURE, [keys.stream, keys.meta], [group], signal).then((r) => {
+      const stop = this.#stop.signal;
+      const p = adapter.run(ENSURE, [keys.stream, keys.meta], [group], stop).then((r) => {
         if (typeof r === 'string' && r !== '') throw new GroupMismatchError(name, r, group);
       });
       this.#ensured = p;
@@ -319,6 +325,7 @@ export class StreamConsumer implements Resource {
         String(count),
         this.#reclaimFrom,
       ],
+      this.#stop.signal,
     )) as [string, number, [string, string[], number][], number];
     const [last, scanned, claimed] = r;
     // A full page: scan on from after it on the next turn; else start over next time.
@@ -332,7 +339,12 @@ export class StreamConsumer implements Resource {
     }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now;
-      await adapter.run(PRUNE, [keys.stream], [group, '', String(this.#pruneIdleMs())]);
+      await adapter.run(
+        PRUNE,
+        [keys.stream],
+        [group, '', String(this.#pruneIdleMs())],
+        this.#stop.signal,
+      );
     }
     return claimed.length > 0;
   }
@@ -350,7 +362,7 @@ export class StreamConsumer implements Resource {
     const { keys, group, consumer, field } = this.config;
     const blocking = await this.#blockingClient();
     if (block && this.#blockingId === undefined) {
-      this.#blockingId = String(await blocking.send(['CLIENT', 'ID']));
+      this.#blockingId = String(await blocking.send(['CLIENT', 'ID'], this.#stop.signal));
     }
     const count = String(Math.min(Math.max(this.inbox.waiting, 1), 1_000));
     const args = ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', count];
@@ -360,7 +372,9 @@ export class StreamConsumer implements Resource {
       args.push('BLOCK', String(Math.max(10, Math.min(this.config.blockMs, untilReclaim))));
     }
     args.push('STREAMS', keys.stream, '>');
-    const reply = (await blocking.send(args)) as [string, [string, string[] | null][]][] | null;
+    const reply = (await blocking.send(args, this.#stop.signal)) as
+      | [string, [string, string[] | null][]][]
+      | null;
     if (reply === null) return false;
     let got = false;
     for (const [, entries] of reply) {
@@ -468,6 +482,7 @@ export class StreamConsumer implements Resource {
    */
   async shutdown(release: boolean): Promise<void> {
     this.#stopped = true;
+    this.#stop.abort(new Error('the consumer was shut down'));
     this.inbox.wakeAll(new Signal('shutdown'));
     await this.#stopReader();
     if (release) await this.#release();
@@ -483,9 +498,11 @@ export class StreamConsumer implements Resource {
     // Still blocked (the unblock came before the read reached the server): drop the
     // connection. Entries delivered to it meanwhile stay pending under this consumer and
     // are reclaimed by others after the visibility timeout; nothing is lost.
+    // Commands not sent yet were dropped by the stop signal; one in flight on the main
+    // connection while Redis is away ends when that connection closes: do not wait for it.
     if (this.#reader !== undefined) {
       this.#blocking?.destroy();
-      await reader.catch(() => {});
+      await within(reader, BEST_EFFORT_MS);
     }
   }
 
