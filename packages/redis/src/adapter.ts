@@ -125,11 +125,22 @@ export class NodeRedisAdapter implements ClientAdapter {
     }
   }
 
-  send(args: readonly string[], signal?: AbortSignal): Promise<Reply> {
+  async send(args: readonly string[], signal?: AbortSignal): Promise<Reply> {
     const options = signal === undefined ? undefined : { abortSignal: signal };
-    return (this.#client.sendCommand(args as string[], options) as Promise<Reply>).catch((e) => {
-      throw this.#translate(e, args[0] as string, signal);
-    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.#client.sendCommand(args as string[], options)) as Reply;
+      } catch (e) {
+        // A server that has just restarted refuses commands while it loads its data: the
+        // command was not run, so it waits and goes again, as it would have waited in the
+        // client's queue while the server was down.
+        if (e instanceof ErrorReply && e.message.startsWith('LOADING') && !signal?.aborted) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** attempt, 200)));
+          continue;
+        }
+        throw this.#translate(e, args[0] as string, signal);
+      }
+    }
   }
 
   async run(
