@@ -26,14 +26,19 @@ import { captureHandler, me, rejection, rejectionOf, runBriefly, runGcFixture } 
 describe('callbacks registered by a task are not its steps', () => {
   test('a timeout() started in a timer callback neither adopts nor cancels the task, and fires', async () => {
     const events: string[] = [];
+    // The owner waits on a latch the callback's outcome sets: had the callback's timeout
+    // adopted the owner, its expiry would cancel the owner at this very await.
+    const settled = getLoop().createFuture<void>();
     const owner = createTask(async () => {
       setTimeout(() => {
-        timeout(10, () => sleep(1_000)).then(
-          () => events.push('callback timeout returned'),
-          (e) => events.push(`callback timeout: ${(e as Error).name}`),
-        );
+        timeout(10, () => sleep(1_000))
+          .then(
+            () => events.push('callback timeout returned'),
+            (e) => events.push(`callback timeout: ${(e as Error).name}`),
+          )
+          .finally(() => settled.setResult());
       }, 1);
-      await sleep(100);
+      await settled;
       return 'owner finished';
     });
     expect(await owner).toBe('owner finished');
@@ -43,6 +48,7 @@ describe('callbacks registered by a task are not its steps', () => {
 
   test('a taskGroup() started in a listener runs on its own, not as part of the task', async () => {
     const results: unknown[] = [];
+    const settled = getLoop().createFuture<void>();
     const owner = createTask(async () => {
       const { EventEmitter } = await import('node:events');
       const em = new EventEmitter();
@@ -51,10 +57,15 @@ describe('callbacks registered by a task are not its steps', () => {
           tg.createTask(async () => {
             throw new Error('child fails');
           });
-        }).catch((e) => results.push((e as Error).name));
+        }).catch((e) => {
+          results.push((e as Error).name);
+          settled.setResult();
+        });
       });
       setTimeout(() => em.emit('go'), 1);
-      await sleep(50);
+      // Had the listener's group adopted the owner, the child's failure would cancel the
+      // owner here.
+      await settled;
       return 'owner finished';
     });
     expect(await owner).toBe('owner finished');

@@ -24,10 +24,32 @@ export {
   runDocExample,
 } from './doc-run.ts';
 export { typecheckDocExamples } from './doc-typecheck.ts';
+export {
+  type HostileServer,
+  type HostileServerOptions,
+  type HostileStats,
+  startHostileServer,
+  startStaleKeepAliveServer,
+  TEXT,
+} from './hostile-server.ts';
 export { type LayeringOptions, layeringTests } from './layering.ts';
+export { hasSocat, type PtyPair, ptyPair } from './pty.ts';
+export {
+  type ConformanceKit,
+  type ConformanceOptions,
+  type ConformanceReader,
+  type ConformanceTask,
+  type ConformanceWriter,
+  checkOneWayStream,
+  checkTwoWayStream,
+  type OneWayPair,
+  seededRandom,
+  type TwoWayPair,
+} from './stream-conformance.ts';
 export {
   type ApiSurface,
   exportSurfaceTests,
   leakedInternals,
   publicSurface,
 } from './surface.ts';
+export { selfSignedCert, type TestCertificate } from './tls-cert.ts';
