@@ -9,7 +9,9 @@ export {
   RedisCommandError,
   RedisUnavailableError,
 } from './errors.ts';
+export { validateName } from './names.ts';
 export {
+  type ClaimOptions,
   RedisFrontier,
   type RedisFrontierOptions,
   type RedisFrontierStats,

@@ -15,8 +15,9 @@ const NAME = /^[A-Za-z0-9_.:\-/]{1,200}$/;
  * @throws {InvalidNameError} when it is empty, too long, or has another character.
  */
 export function checkName(value: unknown, what: string, where: string): string {
+  const expected = where === '' ? 'Expected' : `${where} expected`;
   if (typeof value !== 'string') {
-    throw new TypeError(`${where} expected \`${what}\` to be a string, got ${describe(value)}`);
+    throw new TypeError(`${expected} \`${what}\` to be a string, got ${describe(value)}`);
   }
   if (!NAME.test(value)) {
     const why =
@@ -27,10 +28,35 @@ export function checkName(value: unknown, what: string, where: string): string {
           : `"${[...value].find((c) => !NAME.test(c))}" is not allowed`;
     throw new InvalidNameError(
       value,
-      `${where} expected \`${what}\` to be 1 to 200 letters, digits or _ . : - / (no spaces), got "${value}" (${why})`,
+      `${expected} \`${what}\` to be 1 to 200 letters, digits or _ . : - / (no spaces), got "${value}" (${why})`,
     );
   }
   return value;
+}
+
+/**
+ * Checks a queue name, set name, group, consumer or crawl id before anything is opened (a
+ * command line's usage check): the same rule the constructors apply.
+ *
+ * @param name The name to check.
+ * @param what What to call it in the message (default `'name'`), such as `'--crawl-id'`.
+ * @returns `name`, when it is valid.
+ * @throws {InvalidNameError} when it is empty, over 200 characters, or has a character other
+ *   than letters, digits and `_ . : - /`.
+ * @throws {TypeError} when it is not a string.
+ * @example
+ * ```ts
+ * import { validateName } from '@aiots/redis';
+ * console.log(validateName('crawl-2024')); // crawl-2024
+ * try {
+ *   validateName('my crawl', '--crawl-id');
+ * } catch (e) {
+ *   console.log((e as Error).message); // Expected `--crawl-id` to be 1 to 200 letters, digits or _ . : - / (no spaces), got "my crawl" (" " is not allowed)
+ * }
+ * ```
+ */
+export function validateName(name: string, what = 'name'): string {
+  return checkName(name, what, '');
 }
 
 /** Package-internal: the keys of one queue. */

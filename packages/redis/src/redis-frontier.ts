@@ -43,6 +43,12 @@ export interface RedisFrontierOptions {
   blockMs?: number | undefined;
 }
 
+/** Options of `RedisFrontier.claim()`. */
+export interface ClaimOptions extends WaitOptions {
+  /** How many links from a start URL (default 0), given back by `depthOf()`. */
+  depth?: number | undefined;
+}
+
 /** What `RedisFrontier.stats()` returns: this worker's side of the crawl. */
 export interface RedisFrontierStats {
   /** URLs this worker got from `next()` and has not marked `done()`. */
@@ -145,9 +151,11 @@ export class RedisFrontier implements AsyncDisposable {
    * marks this worker busy when it holds no page (the seeding).
    *
    * @param url The URL (any string; normalise it first, as the seen-set compares strings).
-   * @param opts `{ signal }`.
+   * @param opts `depth` (how many links from a start URL, for `depthOf()`; default 0),
+   *   `signal`.
    * @returns `true` when this call added it, `false` when it was claimed before.
-   * @throws {TypeError} when `url` is not a string.
+   * @throws {TypeError} when `url` is not a string or `depth` not a number.
+   * @throws {RangeError} when `depth` is not an integer from 0 up.
    * @throws {InvalidStateError} when this frontier is closed.
    * @example
    * ```ts
@@ -159,9 +167,10 @@ export class RedisFrontier implements AsyncDisposable {
    * console.log(await frontier.claim('https://example.com/'), await frontier.claim('https://example.com/')); // true false
    * ```
    */
-  async claim(url: string, opts?: WaitOptions): Promise<boolean> {
+  async claim(url: string, opts?: ClaimOptions): Promise<boolean> {
     const u = checkMember(url, 'RedisFrontier.claim()');
     const signal = signalOf(opts, 'RedisFrontier.claim()');
+    const depth = checkInt(opts?.depth, 0, 'depth', 'RedisFrontier.claim()', 0);
     const core = this.#core;
     if (core.stopped) throw new InvalidStateError('RedisFrontier.claim(): this frontier is closed');
     await io(() => core.ensure(), signal, LABEL);
@@ -172,7 +181,7 @@ export class RedisFrontier implements AsyncDisposable {
         this.#own.adapter.run(
           CLAIM,
           [k.seen, k.stream, k.busy],
-          [u, this.consumer, String(this.#leaseMs), register ? '1' : '0'],
+          [u, this.consumer, String(this.#leaseMs), register ? '1' : '0', String(depth)],
           s,
         ),
       signal,
@@ -221,6 +230,31 @@ export class RedisFrontier implements AsyncDisposable {
   }
 
   /**
+   * The depth a URL this worker holds was claimed with (`claim(url, { depth })`), for
+   * depth-limited crawls: claim a page's links with its depth + 1.
+   *
+   * @param url A URL `next()` returned and not yet marked `done()`.
+   * @returns Its depth, or `undefined` when this worker holds no such URL.
+   * @example
+   * ```ts
+   * import { connect, RedisFrontier } from '@aiots/redis';
+   * import { startRedisServer } from '@aiots/redis/testing';
+   * await using server = await startRedisServer();
+   * await using conn = await connect(server.url);
+   * await using frontier = new RedisFrontier(conn, 'depths');
+   * await frontier.claim('/deep', { depth: 3 });
+   * const url = (await frontier.next()) as string;
+   * console.log(frontier.depthOf(url), frontier.depthOf('/other')); // 3 undefined
+   * await frontier.done(url);
+   * ```
+   */
+  depthOf(url: string): number | undefined {
+    const entry = this.#core.findHeld(checkMember(url, 'RedisFrontier.depthOf()'));
+    if (entry === undefined) return undefined;
+    return Number(fieldOf(entry.fields, 'depth') ?? 0);
+  }
+
+  /**
    * Marks a URL this worker got from `next()` as fetched: it is acknowledged and never
    * handed out again. Claim its links first.
    *
@@ -245,8 +279,8 @@ export class RedisFrontier implements AsyncDisposable {
   async done(url: string, opts?: WaitOptions): Promise<void> {
     const u = checkMember(url, 'RedisFrontier.done()');
     const signal = signalOf(opts, 'RedisFrontier.done()');
-    const id = this.#core.findHeld(u);
-    const held = id === undefined ? undefined : this.#core.unhold(id);
+    const entry = this.#core.findHeld(u);
+    const held = entry === undefined ? undefined : this.#core.unhold(entry.id);
     if (held === undefined) {
       throw new InvalidStateError(
         `RedisFrontier.done() expected a URL this worker got from next() and has not marked done, got "${u}"`,

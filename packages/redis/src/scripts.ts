@@ -214,15 +214,15 @@ return n
 `);
 
 /**
- * KEYS: seen, stream, busy. ARGV: url, consumer, leaseMs, register ('1' or '0').
- * Adds `url` to the seen set and, when it is new, to the frontier stream, in one step (a
- * crash cannot leave a URL seen but never queued). With `register`, also marks the consumer
- * busy for `leaseMs`. Returns 1 when the URL was new.
+ * KEYS: seen, stream, busy. ARGV: url, consumer, leaseMs, register ('1' or '0'), depth.
+ * Adds `url` to the seen set and, when it is new, to the frontier stream with its depth, in
+ * one step (a crash cannot leave a URL seen but never queued). With `register`, also marks
+ * the consumer busy for `leaseMs`. Returns 1 when the URL was new.
  */
 export const CLAIM = new Script(`${NOW}
 if ARGV[4] == '1' then redis.call('ZADD', KEYS[3], now() + tonumber(ARGV[3]), ARGV[2]) end
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('XADD', KEYS[2], '*', 'u', ARGV[1])
+redis.call('XADD', KEYS[2], '*', 'u', ARGV[1], 'depth', ARGV[5])
 return 1
 `);
 

@@ -50,6 +50,8 @@ export interface Entry {
   readonly data: string;
   /** How many times it has been delivered, this delivery included. */
   readonly deliveries: number;
+  /** All the entry's fields, as Redis returns them (name, value, name, value...). */
+  readonly fields: readonly string[];
 }
 
 /** Package-internal: an entry handed to a caller and not settled yet. */
@@ -210,10 +212,10 @@ export class StreamConsumer implements Resource {
   }
 
   /** The held entry whose data is `data` (the frontier's `done(url)`), if any. */
-  findHeld(data: string): string | undefined {
+  findHeld(data: string): Entry | undefined {
     for (let i = 0; i < this.#held.size; i++) {
       const h = this.#held.at(i) as Held;
-      if (h.entry.data === data) return h.entry.id;
+      if (h.entry.data === data) return h.entry;
     }
     return undefined;
   }
@@ -335,7 +337,7 @@ export class StreamConsumer implements Resource {
       this.#lastReclaim = now;
     }
     for (const [id, fields, deliveries] of claimed) {
-      this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries });
+      this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries, fields });
     }
     if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
       this.#lastPrune = now;
@@ -380,7 +382,7 @@ export class StreamConsumer implements Resource {
     for (const [, entries] of reply) {
       for (const [id, fields] of entries) {
         if (fields === null) continue;
-        this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries: 1 });
+        this.#deliver({ id, data: fieldOf(fields, field) ?? '', deliveries: 1, fields });
         got = true;
       }
     }

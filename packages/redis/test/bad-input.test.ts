@@ -14,6 +14,7 @@ import {
   RedisQueue,
   RedisSet,
   RedisUnavailableError,
+  validateName,
 } from '@aiots/redis';
 import { type RedisServer, startRedisServer } from '@aiots/redis/testing';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -156,6 +157,14 @@ describe('names', () => {
       'expected `name` to be 1 to 200 letters, digits or _ . : - / (no spaces)',
     );
     expect((err as Error).message).toContain(why);
+  });
+
+  test('validateName() checks a name before anything is opened, as a command line needs', () => {
+    expect(validateName('crawl-1')).toBe('crawl-1');
+    expect(() => validateName('my crawl', '--crawl-id')).toThrow(
+      'Expected `--crawl-id` to be 1 to 200 letters, digits or _ . : - / (no spaces), got "my crawl" (" " is not allowed)',
+    );
+    expect(() => validateName(3 as never)).toThrow(TypeError);
   });
 
   test('a crawl id with spaces, a set name, a group and a consumer are checked too', () => {

@@ -102,6 +102,24 @@ describe('RedisFrontier in one process', () => {
     await other.close();
   }, 30_000);
 
+  test('depth travels with a claimed URL to whichever worker gets it', async () => {
+    const id = fresh();
+    const a = new RedisFrontier(conn, id, { blockMs: 50 });
+    const b = new RedisFrontier(conn, id, { blockMs: 50 });
+    await a.claim('/', { depth: 0 });
+    const root = (await b.next()) as string;
+    expect(b.depthOf(root)).toBe(0);
+    await b.claim('/child', { depth: (b.depthOf(root) as number) + 1 });
+    await b.claim('/child', { depth: 7 }); // seen already: its depth stays 1
+    await b.done(root);
+    const child = (await a.next()) as string;
+    expect([child, a.depthOf(child), b.depthOf(child)]).toEqual(['/child', 1, undefined]);
+    await a.done(child);
+    await expect(a.claim('/x', { depth: -1 })).rejects.toThrow(RangeError);
+    await a.close();
+    await b.close();
+  });
+
   test('three workers in one process fetch a 200-node site once each', async () => {
     const id = fresh();
     const fetched: number[] = [];
