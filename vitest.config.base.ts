@@ -19,6 +19,11 @@ export function aiotsVitest(options: { passWithNoTests?: boolean } = {}): ViteUs
       include: ['test/**/*.test.ts'],
       environment: 'node',
       pool: 'forks',
+      // Real processes, sockets and workers on a two-core machine that may be running other
+      // suites at the same time: a test that takes seconds is slow, not hung. A hang still
+      // fails, after half a minute.
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
       passWithNoTests: options.passWithNoTests ?? false,
     },
   });

@@ -22,12 +22,13 @@ describe('examples', () => {
   });
 
   // Each example runs as a user would run it: in its own Node process, from the sources.
+  // With --virtual-time, examples that sleep on the loop do so on a VirtualClock (lib/clock.ts).
   it.each(examples)(
     '%s runs to completion with the expected output',
     async (example) => {
       const { stdout, stderr } = await run(
         process.execPath,
-        ['--conditions=@aiots/source', example],
+        ['--conditions=@aiots/source', example, '--virtual-time'],
         { cwd: examplesDir, timeout: 30_000 },
       );
       // A clean run prints nothing on stderr: no warnings, no "never retrieved" reports.

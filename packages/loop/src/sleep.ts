@@ -49,7 +49,9 @@ export function sleep<T = void>(ms: number, value?: T): Promise<T> {
   f._result = value;
   f._ms = ms;
   if (ms <= 0) {
-    loop._schedule(wake, f);
+    // Already settled: awaiting it costs one loop iteration, as asyncio's `sleep(0)` (a bare
+    // yield) does, and a pending cancel is still delivered there.
+    f._resolve(value);
   } else {
     if (ms !== Number.POSITIVE_INFINITY)
       f._timer = loop._callAt(loop.time() + ms, wake as never, [f]);

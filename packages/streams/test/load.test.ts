@@ -5,7 +5,14 @@
  */
 import { readdirSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { CancelledError, createTask, gather, sleep } from '@aiots/loop';
+import {
+  CancelledError,
+  createTask,
+  type Future,
+  gather,
+  getRunningLoop,
+  sleep,
+} from '@aiots/loop';
 import {
   ConnectionError,
   LimitOverrunError,
@@ -34,6 +41,8 @@ function partsOf(id: number, seq: number, rnd: () => number): [Buffer, Buffer] {
 }
 
 const NL = Buffer.from('\n');
+/** Lines a load-test client sends ahead of the echoes it has read (about 256 KiB). */
+const WINDOW = 64;
 
 /** True when `got` is exactly header + body + newline (compared in place, no copy). */
 function isLine(got: Buffer, [header, body]: [Buffer, Buffer]): boolean {
@@ -68,9 +77,20 @@ describe('load', () => {
       let verified = 0;
       const one = async (id: number) => {
         const [reader, writer] = await openConnection('127.0.0.1', port);
+        // Each client keeps at most WINDOW lines in flight, as a real echo client would. A
+        // client that sends all its 4 MB at once makes the kernel grow every socket's buffers
+        // to megabytes (tcp_rmem): 1,000 of them reach the host's TCP memory limit, the
+        // kernel drops segments, and TCP's retransmission back-off stalls connections for
+        // minutes, which is the kernel's flow control, not ours.
+        let received = 0;
+        let windowOpen: Future<void> | undefined;
         const send = createTask(async () => {
           const rnd = seededRandom(id);
           for (let seq = 0; seq < lines; seq++) {
+            while (seq - received >= WINDOW) {
+              windowOpen = getRunningLoop().createFuture<void>();
+              await windowOpen;
+            }
             const [header, body] = partsOf(id, seq, rnd);
             writer.write(Buffer.concat([header, body, NL]));
             await writer.drain();
@@ -87,6 +107,12 @@ describe('load', () => {
             );
           }
           verified++;
+          received++;
+          const w = windowOpen;
+          if (w !== undefined && !w.done()) {
+            windowOpen = undefined;
+            w.setResult();
+          }
         }
         expect((await reader.read()).length).toBe(0);
         await send;
