@@ -29,14 +29,21 @@ export interface AppCheck {
   check(context: AppContext): Promise<void>;
 }
 
-/** Runs an installed bin through npx, which finds it in the project (never downloads it). */
+/**
+ * Runs an installed bin through npx, which finds it in the project (never downloads it).
+ * The `--` keeps npx from reading the bin's flags as its own (`-p` and `-c` are npx options).
+ */
 export function npx(
   context: AppContext,
   bin: string,
   args: readonly string[],
   timeoutMs = 60_000,
 ): Promise<CommandResult> {
-  return run('npx', ['--no', bin, ...args], { cwd: context.dir, env: context.env, timeoutMs });
+  return run('npx', ['--no', '--', bin, ...args], {
+    cwd: context.dir,
+    env: context.env,
+    timeoutMs,
+  });
 }
 
 function fail(message: string, result?: CommandResult): never {
@@ -85,7 +92,7 @@ async function checkQueueDemo(context: AppContext): Promise<void> {
 }
 
 async function checkEchoServer(context: AppContext): Promise<void> {
-  const child = spawn('npx', ['--no', 'aiots-echo', 'serve', '--tcp', '0'], {
+  const child = spawn('npx', ['--no', '--', 'aiots-echo', 'serve', '--tcp', '0'], {
     cwd: context.dir,
     env: context.env,
     stdio: ['ignore', 'pipe', 'pipe'],
