@@ -22,6 +22,8 @@ export function aiotsTsup(extraEntries: readonly string[] = []): Options {
       // them first), never against their sources, so the shipped .d.ts matches npm.
       compilerOptions: { customConditions: [], stripInternal: true },
     },
+    // The maps embed the TypeScript they point at (esbuild's sourcesContent), so they resolve
+    // in the published package, which ships dist/ only.
     sourcemap: true,
     clean: true,
     // Entries share one copy of each module (a chunk), so `instanceof Task` holds across

@@ -205,7 +205,7 @@ export class StreamWriter {
    * not know.
    *
    * @param name What to get.
-   * @param defaultValue Returned when there is no such information.
+   * @returns The address, or `undefined` for a pipe.
    * @example
    * ```ts
    * import { openConnection, startServer } from '@aiots/streams';
@@ -218,6 +218,14 @@ export class StreamWriter {
    * ```
    */
   getExtraInfo(name: 'peername' | 'sockname'): SocketAddress | undefined;
+  /**
+   * Information about the connection under `name`, or `defaultValue` when the transport
+   * does not know it.
+   *
+   * @param name What to get.
+   * @param defaultValue Returned when there is no such information.
+   * @returns The information, or `defaultValue`.
+   */
   getExtraInfo<T = unknown>(name: ExtraInfoName, defaultValue?: T): T;
   getExtraInfo(name: ExtraInfoName, defaultValue?: unknown): unknown {
     return this.#transport.getExtraInfo(name, defaultValue);

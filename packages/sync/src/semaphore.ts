@@ -132,9 +132,7 @@ export class Semaphore {
    * wait with `CancelledError` (or `signal.reason`) and the caller holds no permit; permits
    * already handed to it are passed on.
    *
-   * @param weight How many permits, an integer from 1 up (at most the initial value for a
-   *   `BoundedSemaphore`). A weight larger than the permits that will ever be free blocks the
-   *   queue behind it: FIFO order is never bent.
+   * @param opts `{ signal }`: aborting it gives up the wait.
    * @returns `true`, once the permits are held.
    * @throws {TypeError|RangeError} for a bad `weight` (as a rejected promise).
    * @throws {CancelledError} when the task is cancelled while waiting.
@@ -151,6 +149,15 @@ export class Semaphore {
    * ```
    */
   acquire(opts?: WaitOptions): Promise<true>;
+  /**
+   * Takes `weight` permits, waiting as `acquire()` does for one.
+   *
+   * @param weight How many permits, an integer from 1 up (at most the initial value for a
+   *   `BoundedSemaphore`). A weight larger than the permits that will ever be free blocks the
+   *   queue behind it: FIFO order is never bent.
+   * @param opts `{ signal }`: aborting it gives up the wait.
+   * @returns `true`, once the permits are held.
+   */
   acquire(weight: number, opts?: WaitOptions): Promise<true>;
   acquire(weightOrOpts?: number | WaitOptions, opts?: WaitOptions): Promise<true> {
     return this.#enter(weightOrOpts, opts, false) as Promise<true>;
@@ -311,7 +318,6 @@ export class Semaphore {
    * task cancelled while it waits gets `CancelledError` and holds nothing (permits already
    * handed to it pass on); once the disposable reaches the task, the block's end releases.
    *
-   * @param weight How many permits (default 1), as for `acquire`.
    * @param opts `{ signal }`: aborting it gives up the wait.
    * @returns A disposable holding the permits.
    * @throws {CancelledError} when the task is cancelled while waiting (nothing is held then).
@@ -329,6 +335,14 @@ export class Semaphore {
    * ```
    */
   hold(opts?: WaitOptions): Promise<AsyncDisposable & Disposable>;
+  /**
+   * Acquires `weight` permits and returns a disposable that releases them all, as `hold()`
+   * does for one.
+   *
+   * @param weight How many permits, as for `acquire`.
+   * @param opts `{ signal }`: aborting it gives up the wait.
+   * @returns A disposable holding the permits.
+   */
   hold(weight: number, opts?: WaitOptions): Promise<AsyncDisposable & Disposable>;
   hold(
     weightOrOpts?: number | WaitOptions,

@@ -137,6 +137,8 @@ export function checkDocExamples(
       exportNames.push(`${subpath}: ${symbol.name}`);
       const target =
         symbol.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(symbol) : symbol;
+      // A name passed on from another package is documented, and checked, there.
+      if ((target.declarations ?? []).length === 0 && fromAnotherPackage(symbol, checker)) continue;
       if (seen.has(target)) continue;
       seen.add(target);
       problems.push(...checkExport(target, symbol.name, checker, where, options));
@@ -165,6 +167,33 @@ export function checkDocExamples(
     }
   }
   return { packageName, packageDir: dir, exports: exportNames, problems, examples };
+}
+
+/** The module a declaration imports from or re-exports from, when it names one. */
+function moduleSpecifierOf(decl: ts.Declaration): string | undefined {
+  let node: ts.Node | undefined = decl;
+  while (node !== undefined && !ts.isExportDeclaration(node) && !ts.isImportDeclaration(node)) {
+    node = node.parent;
+  }
+  const specifier = node?.moduleSpecifier;
+  return specifier !== undefined && ts.isStringLiteral(specifier) ? specifier.text : undefined;
+}
+
+/**
+ * True when an exported alias leads to a bare module specifier (`@aiots/loop/lowlevel`):
+ * `export { X } from 'pkg'`, or `import { X } from 'pkg'` then `export { X }`.
+ */
+function fromAnotherPackage(symbol: ts.Symbol, checker: ts.TypeChecker): boolean {
+  for (let alias: ts.Symbol | undefined = symbol, hops = 0; alias && hops < 10; hops++) {
+    const decl: ts.Declaration | undefined = alias.declarations?.[0];
+    if (decl === undefined) return false;
+    const specifier = moduleSpecifierOf(decl);
+    if (specifier !== undefined) return !specifier.startsWith('.');
+    alias = ts.isExportSpecifier(decl)
+      ? checker.getExportSpecifierLocalTargetSymbol(decl)
+      : undefined;
+  }
+  return false;
 }
 
 /** The `.ts` files under `dir`, sorted, without declaration files. */

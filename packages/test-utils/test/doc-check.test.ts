@@ -11,6 +11,8 @@ describe('checkDocExamples', () => {
     expect(report.packageName).toBe('docs-bad');
     expect(report.packageDir).toBe(fileURLToPath(fixture).replace(/\/$/, ''));
     expect(report.exports).toEqual([
+      '.: Foreign',
+      '.: ghost',
       '.: Bare',
       '.: documented',
       '.: alias',
@@ -26,6 +28,7 @@ describe('checkDocExamples', () => {
 
   it('names each export that lacks a summary or a runnable example, once', () => {
     expect(report.problems.map((p) => `${p.where} ${p.name} ${p.message}`)).toEqual([
+      '? ghost cannot find its declaration',
       'src/things.ts:24 Bare has no TSDoc comment',
       'src/things.ts:36 LIMIT has no summary sentence',
       'src/things.ts:15 noExample has no @example with a ```ts block',

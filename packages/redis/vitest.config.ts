@@ -1,0 +1,3 @@
+import { aiotsVitest } from '../../vitest.config.base.ts';
+
+export default aiotsVitest();
