@@ -173,7 +173,10 @@ describe('pnpm version-packages and pnpm release', () => {
   });
 
   it('refuses a package whose build is missing before anything is published', async () => {
-    const target = leaves(await current()).find((p) => p.manifest.scripts?.build !== undefined);
+    // A library: an app's missing bin would be a second refusal line for the same package.
+    const target = leaves(await current()).find(
+      (p) => p.manifest.scripts?.build !== undefined && p.manifest.bin === undefined,
+    );
     expect(target, 'a public package with a build script that no other depends on').toBeDefined();
     const pkg = target as WorkspacePackage;
     repo.editManifest(pkg.relDir, (m) => {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type CommandResult, run } from '../../src/exec.ts';
 
@@ -92,7 +93,10 @@ async function checkQueueDemo(context: AppContext): Promise<void> {
 }
 
 async function checkEchoServer(context: AppContext): Promise<void> {
-  const child = spawn('npx', ['--no', '--', 'aiots-echo', 'serve', '--tcp', '0'], {
+  // The installed bin itself, not through npx: npx runs it under `sh -c`, which does not pass
+  // a SIGINT sent to npx on to the server (and npx dies of a SIGINT sent to the whole group).
+  const bin = join(context.dir, 'node_modules', '.bin', 'aiots-echo');
+  const child = spawn(bin, ['serve', '--tcp', '0'], {
     cwd: context.dir,
     env: context.env,
     stdio: ['ignore', 'pipe', 'pipe'],
