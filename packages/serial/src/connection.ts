@@ -15,6 +15,7 @@ import {
 import { SerialPort } from 'serialport';
 import { SerialPortError } from './errors.ts';
 import { checkSerialOptions, type SerialOptions } from './options.ts';
+import { pollEveryWaiter } from './poller.ts';
 import { SerialTransport } from './serial-transport.ts';
 
 /** A serial port the system knows of, as `listPorts()` reports it. */
@@ -246,6 +247,7 @@ async function openTransport(o: SerialOptions, protocol: Protocol): Promise<Seri
       }),
     { label: `open ${o.path}` },
   );
+  pollEveryWaiter(port.port);
   const transport = new SerialTransport(port, o.path, protocol, rdev, o.presenceCheckMs ?? 250);
   transport.start();
   return transport;

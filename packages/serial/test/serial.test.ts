@@ -3,9 +3,11 @@
  * shared stream conformance suite, a device that vanishes mid-read, the reconnect loop,
  * and bad input.
  */
+import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { CancelledError, createTask, run, sleep, TimeoutError, timeout } from '@aiots/loop';
 import {
   createSerialConnection,
@@ -114,6 +116,89 @@ describe('closing', () => {
         await w2.waitClosed();
       } finally {
         await pty.close();
+      }
+    }),
+  );
+});
+
+/**
+ * A pty whose master this test drives through a python3 helper (a real tty to serialport,
+ * without socat in between: socat's blocking writes would stall one direction while the
+ * other is full). The master never reads unless told to, so the port's output fills.
+ */
+async function heldPty(): Promise<{
+  path: string;
+  command(line: string): Promise<string>;
+  close(): void;
+}> {
+  const script = [
+    'import os, sys, tty, fcntl, termios, struct',
+    'm, s = os.openpty()',
+    'tty.setraw(s)',
+    'print(os.ttyname(s), flush=True)',
+    'for line in sys.stdin:',
+    '    cmd, arg = line.split()',
+    "    if cmd == 'write':",
+    '        os.write(m, bytes.fromhex(arg))',
+    "        print('ok', flush=True)",
+    "    elif cmd == 'queued':",
+    "        print(struct.unpack('i', fcntl.ioctl(m, termios.FIONREAD, b'0000'))[0], flush=True)",
+    "    elif cmd == 'read':",
+    '        want, got = int(arg), 0',
+    '        while got < want:',
+    '            got += len(os.read(m, 65536))',
+    '        print(got, flush=True)',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (): Promise<string> => {
+    const r = await lines.next();
+    if (r.done === true) throw new Error('the pty helper exited');
+    return r.value;
+  };
+  const path = await next();
+  return {
+    path,
+    async command(line) {
+      child.stdin.write(`${line}\n`);
+      return next();
+    },
+    close() {
+      child.stdin.end();
+    },
+  };
+}
+
+describe('full duplex under backpressure', () => {
+  test(
+    'a read waiting while a write waits for a full line still gets its data',
+    inLoop(async () => {
+      const dev = await heldPty();
+      try {
+        const [reader, writer] = await openSerialConnection({ path: dev.path, baudRate: 115200 });
+        const line = createTask(() => reader.readline());
+        // The far end reads nothing, so the write fills the line and waits for it to become
+        // writable, while the read waits for data.
+        const bulk = Buffer.alloc(1 << 20, 0x61);
+        writer.write(bulk);
+        let queued = '';
+        for (let i = 0; i < 200; i++) {
+          const now = await dev.command('queued x');
+          if (now !== '0' && now === queued) break;
+          queued = now;
+          await sleep(20);
+        }
+        expect(line.done()).toBe(false);
+        await dev.command(`write ${Buffer.from('hello\n').toString('hex')}`);
+        // serialport's poller watched only the write's event once the write waited: the
+        // line never came while the far end held back (a deadlock once both ends write).
+        expect((await timeout(10_000, () => line)).toString()).toBe('hello\n');
+        expect(await dev.command(`read ${bulk.length}`)).toBe(String(bulk.length));
+        await writer.drain();
+        writer.close();
+        await writer.waitClosed();
+      } finally {
+        dev.close();
       }
     }),
   );

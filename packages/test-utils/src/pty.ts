@@ -14,7 +14,10 @@ export interface PtyPair {
   readonly a: string;
   /** The other end's stable path. */
   readonly b: string;
-  /** Kills `socat` (SIGKILL): both ends vanish, as an unplugged device does. */
+  /**
+   * Removes the links and kills `socat` (SIGKILL): both ends vanish, as an unplugged device
+   * does, and the paths stay absent until `restart`.
+   */
   kill(): Promise<void>;
   /** Starts a new pair at the same paths (after `kill`). */
   restart(): Promise<void>;
@@ -86,6 +89,11 @@ export async function ptyPair(): Promise<PtyPair> {
   const kill = async (): Promise<void> => {
     const p = proc;
     proc = undefined;
+    // The links go first: SIGKILL leaves them behind, pointing at /dev/pts/N numbers that
+    // the kernel hands to the next pty made (another test's, in a parallel worker), and a
+    // reconnect loop retrying the stale path would open that pty and steal its bytes.
+    rmSync(a, { force: true });
+    rmSync(b, { force: true });
     if (p === undefined || p.exitCode !== null || p.signalCode !== null) return;
     const gone = new Promise<void>((resolve) => p.once('exit', () => resolve()));
     p.kill('SIGKILL');
