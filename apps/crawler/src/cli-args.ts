@@ -50,7 +50,7 @@ Options:
       --max-page-bytes N  read at most N bytes of a page (default 5242880)
       --user-agent S      the User-Agent header and robots.txt agent (default aiots-crawl)
       --ignore-robots     do not fetch or obey robots.txt
-  -q, --quiet             log only warnings, errors and the summary
+  -q, --quiet             log only errors and the summary
       --[no-]progress     a progress bar instead of log lines (default: when stderr is a terminal)
   -h, --help              show this help and exit
   -V, --version           show the version and exit
