@@ -268,7 +268,14 @@ async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
     if (await work.claim(key, depth, url)) claimed++;
   };
   const progress = (): void =>
-    log.progress(finished, claimed, tally.links, tally.errorCount, loop.time() - started);
+    // With a shared frontier, this process may fetch more pages than it claimed.
+    log.progress(
+      finished,
+      Math.max(claimed, finished),
+      tally.links,
+      tally.errorCount,
+      loop.time() - started,
+    );
 
   async function visit(depth: number, source: string): Promise<void> {
     const url = new URL(source);

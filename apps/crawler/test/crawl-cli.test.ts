@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HttpServer } from '@aiots/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, cliPath, ensureDist } from './dist-build.ts';
+import { CLI_DEPS, cliEnv, cliPath, ensureDist } from './dist-build.ts';
 import { logLines, runCrawl } from './run-cli.ts';
 import { refusedPort, type Site, startRobotsSite, startSite } from './site.ts';
 
@@ -20,7 +20,7 @@ let B: string;
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawl-test-'));
 
 beforeAll(async () => {
-  ensureDist(['@aiots/loop', '@aiots/sync', '@aiots/http']);
+  ensureDist(CLI_DEPS);
   refused = await refusedPort();
   site = await startSite(refused);
   robots500 = await startRobotsSite(500);
