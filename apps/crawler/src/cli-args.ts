@@ -177,6 +177,11 @@ export function parseCrawlArgs(argv: readonly string[]): CrawlArgs {
       }
     }
   }
+  if (dump && parsed.positionals.length > 0) {
+    throw new UsageError(
+      `expected no URLS_FILE with --dump (it reads what the crawl put in Redis), got ${parsed.positionals[0]}`,
+    );
+  }
   if (dump && outputToRedis) {
     throw new UsageError(
       'expected --dump to write to a file or - (-o redis is where it reads from)',

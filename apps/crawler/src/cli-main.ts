@@ -184,9 +184,11 @@ async function dump(args: CrawlArgs, conn: RedisConnection, crawlId: string): Pr
 
 /**
  * Runs the `aiots-crawl` command with the given arguments (without `node` and the script
- * name) and sets `process.exitCode`: 0 when the crawl ran (failed pages included), 2 after a
- * usage error (one line on stderr: an unknown flag, a bad number, a missing URLS_FILE), 130
- * or 143 when SIGINT or SIGTERM stopped it (after the summary).
+ * name) and sets `process.exitCode`: 0 when the crawl ran (failed pages included), 1 when
+ * Redis (`--redis`) could not be reached or went away (one line on stderr), 2 after a usage
+ * error (one line on stderr: an unknown flag, a bad number, a missing URLS_FILE, a `--redis`
+ * value that is not a Redis URL), 130 or 143 when SIGINT or SIGTERM stopped it (after the
+ * summary).
  *
  * @param argv The arguments, as `aiots-crawl --help` lists them.
  * @returns When the crawl is over (or the usage was printed).

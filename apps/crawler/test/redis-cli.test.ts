@@ -119,6 +119,10 @@ describe('aiots-crawl --redis: usage errors are one line and exit code 2', () =>
       "expected --lease-ms to be an integer from 30 to 86400000, got '86400001'",
     ],
     [
+      ['urls.txt', '--redis', 'redis://127.0.0.1:1', '--dump'],
+      'expected no URLS_FILE with --dump (it reads what the crawl put in Redis), got urls.txt',
+    ],
+    [
       ['--redis', 'redis://127.0.0.1:1', '--dump', '-o', 'redis'],
       'expected --dump to write to a file or - (-o redis is where it reads from)',
     ],
