@@ -29,7 +29,20 @@ export interface CrawlArgs {
   readonly ignoreRobots: boolean;
   readonly quiet: boolean;
   readonly progress: boolean | undefined;
+  /** `--redis URL`: share the crawl with other processes through this Redis. */
+  readonly redis: string | undefined;
+  /** `--crawl-id`, checked only once `redis` is known to be set. */
+  readonly crawlId: string;
+  readonly leaseMs: number;
+  /** `-o redis`: the results go to the crawl's queue in Redis. */
+  readonly outputToRedis: boolean;
+  /** True when `-o` was given (with `--redis`, the default OUT is a file per process). */
+  readonly outputGiven: boolean;
+  readonly dump: boolean;
 }
+
+/** The crawl id when `--crawl-id` is not given. */
+export const DEFAULT_CRAWL_ID = 'aiots-crawl';
 
 export const USAGE = `Usage: aiots-crawl [URLS_FILE] [-o OUT] [options]
 
@@ -50,12 +63,22 @@ Options:
       --max-page-bytes N  read at most N bytes of a page (default 5242880)
       --user-agent S      the User-Agent header and robots.txt agent (default aiots-crawl)
       --ignore-robots     do not fetch or obey robots.txt
-  -q, --quiet             log only warnings, errors and the summary
+  -q, --quiet             log only errors and the summary
       --[no-]progress     a progress bar instead of log lines (default: when stderr is a terminal)
   -h, --help              show this help and exit
   -V, --version           show the version and exit
 
-Exit codes: 0 the crawl ran (failed pages included), 2 usage error,
+Across processes and hosts (every process started with the same --redis and --crawl-id
+shares one crawl: each page is fetched by one of them, and all end together):
+      --redis URL         the Redis that holds the crawl (redis://[user:pass@]host[:port][/db])
+      --crawl-id ID       the crawl's name: letters, digits, _ . : - / (default aiots-crawl)
+      --lease-ms N        a page held by a process silent this long goes to another (default 30000)
+  -o redis                put each page's links on the crawl's queue in Redis (read them back
+                          with --dump); the default OUT is foundurls-HOST-PID.txt, per process
+      --dump              write the links the crawl put in Redis to OUT (default foundurls.txt),
+                          taking them out of Redis, until the crawl has ended
+
+Exit codes: 0 the crawl ran (failed pages included), 1 Redis unreachable, 2 usage error,
 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 `;
 
@@ -108,6 +131,10 @@ export function parseCrawlArgs(argv: readonly string[]): CrawlArgs {
         'ignore-robots': { type: 'boolean' },
         quiet: { type: 'boolean', short: 'q' },
         progress: { type: 'boolean' },
+        redis: { type: 'string' },
+        'crawl-id': { type: 'string' },
+        'lease-ms': { type: 'string' },
+        dump: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -133,6 +160,39 @@ export function parseCrawlArgs(argv: readonly string[]): CrawlArgs {
   if (output === '') throw new UsageError('expected -o/--output to be a file name or -');
   const urlsFile = parsed.positionals[0] ?? 'urls.txt';
   if (urlsFile === '') throw new UsageError('expected URLS_FILE to be a file name or -');
+  const redis = str('redis');
+  const dump = v.dump === true;
+  const outputToRedis = output === 'redis';
+  if (redis === undefined) {
+    for (const [flag, given] of [
+      ['--crawl-id', str('crawl-id') !== undefined],
+      ['--lease-ms', str('lease-ms') !== undefined],
+      ['--dump', dump],
+      ['-o redis', outputToRedis],
+    ] as const) {
+      if (given) {
+        throw new UsageError(
+          `expected --redis URL with ${flag}${flag === '-o redis' ? ' (for a file named redis, use -o ./redis)' : ''}`,
+        );
+      }
+    }
+  }
+  if (dump && parsed.positionals.length > 0) {
+    throw new UsageError(
+      `expected no URLS_FILE with --dump (it reads what the crawl put in Redis), got ${parsed.positionals[0]}`,
+    );
+  }
+  if (dump && outputToRedis) {
+    throw new UsageError(
+      'expected --dump to write to a file or - (-o redis is where it reads from)',
+    );
+  }
+  const leaseMs = count(str('lease-ms'), '--lease-ms', 30_000, 30);
+  if (leaseMs > 86_400_000) {
+    throw new UsageError(
+      `expected --lease-ms to be an integer from 30 to 86400000, got '${str('lease-ms')}'`,
+    );
+  }
   return {
     help: v.help === true,
     version: v.version === true,
@@ -151,5 +211,11 @@ export function parseCrawlArgs(argv: readonly string[]): CrawlArgs {
     ignoreRobots: v['ignore-robots'] === true,
     quiet: v.quiet === true,
     progress: v.progress as boolean | undefined,
+    redis,
+    crawlId: str('crawl-id') ?? DEFAULT_CRAWL_ID,
+    leaseMs,
+    outputToRedis,
+    outputGiven: str('output') !== undefined,
+    dump,
   };
 }

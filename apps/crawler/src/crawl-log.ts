@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 export interface CrawlLogOptions {
   /** Where the lines go (default `process.stderr`). */
   readonly stream?: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Only warnings, errors and the summary. */
+  /** Only errors and the summary. */
   readonly quiet?: boolean;
   /** A progress bar instead of INFO lines; default: when `stream` is a terminal. */
   readonly progress?: boolean;
@@ -75,8 +75,9 @@ export class CrawlLog {
     this.#write('INFO', message);
   }
 
-  /** A WARNING line. */
+  /** A WARNING line (hidden by `quiet`; shown above a progress bar). */
   warning(message: string): void {
+    if (this.#quiet) return;
     this.#write('WARNING', message);
   }
 

@@ -3,17 +3,34 @@
  * fetch each page under the per-host limits, hand its links to `onPage`, and claim the links
  * one level deeper while `depth` allows. Failures are logged and counted, never thrown; a
  * cancel (Ctrl-C) cancels the requests in flight and still logs the summary.
+ *
+ * The frontier is either a `Frontier` with a `SeenSet` (one process) or a `SharedFrontier`
+ * (several processes): `Work` below hides the difference from the workers.
  */
 import { ClientSession } from '@aiots/http';
 import { CancelledError, createTask, getLoop, taskGroup } from '@aiots/loop';
 import { CrawlLog, type CrawlLogOptions } from './crawl-log.ts';
 import { errorFailure } from './failure.ts';
-import { type Frontier, MemoryFrontier, MemorySeenSet, type SeenSet } from './frontier.ts';
+import {
+  type Frontier,
+  MemoryFrontier,
+  MemorySeenSet,
+  type SeenSet,
+  type SharedFrontier,
+} from './frontier.ts';
 import { HostGate } from './host-gate.ts';
 import { fetchPage, type PageSettings } from './page.ts';
 import { type RobotsAnswer, RobotsCache } from './robots.ts';
 import { type CrawlSummary, formatSummary, Tally } from './summary.ts';
 import { checkCrawlOptions, type ResolvedCrawlOptions } from './validate.ts';
+
+/**
+ * What `crawl()` calls with each page's links: returning nothing, or a promise that the page
+ * waits for before it counts as done.
+ */
+export type OnPage =
+  | ((sourceUrl: string, links: readonly string[]) => void)
+  | ((sourceUrl: string, links: readonly string[]) => Promise<void>);
 
 /** Options of `crawl()`. */
 export interface CrawlOptions {
@@ -41,15 +58,27 @@ export interface CrawlOptions {
   ignoreRobots?: boolean;
   /**
    * Called as each page finishes with the URL as listed (or as found) and its distinct
-   * links; a page with no links is not reported.
+   * links; a page with no links is not reported. When it returns a promise, the page counts
+   * as done only once that settles (with a `sharedFrontier`: store the lines before another
+   * process could take the page for fetched); a rejection fails the crawl.
    */
-  onPage?: (sourceUrl: string, links: readonly string[]) => void;
+  onPage?: OnPage;
   /** Log lines (and a progress bar) on stderr; default `false` (silent). */
   log?: CrawlLogOptions | boolean;
   /** The frontier (default a `MemoryFrontier`). */
   frontier?: Frontier;
   /** The seen-set (default a `MemorySeenSet`). */
   seen?: SeenSet;
+  /**
+   * A frontier shared with other processes, such as `RedisFrontier` from `@aiots/redis`,
+   * instead of `frontier` and `seen`: every process claims the start URLs, each page is
+   * fetched by one of them, and the crawl ends when all are idle. It is keyed on URLs
+   * without their fragment, which is how `onPage` then gets a page found through a link (a
+   * start URL comes as listed). A page is marked done only after `onPage` has settled, and
+   * not at all when the crawl fails or is cancelled while on it: the frontier gives it to
+   * another process once its lease runs out.
+   */
+  sharedFrontier?: SharedFrontier;
   /** Aborting it stops the crawl as a cancel does; `crawl()` then rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -60,6 +89,75 @@ function keyOf(url: URL): string {
   const u = new URL(url.href);
   u.hash = '';
   return u.href;
+}
+
+/** A page a worker got: its depth, the URL to fetch and report, and what `done()` takes. */
+interface Job {
+  readonly depth: number;
+  readonly source: string;
+  readonly token: string;
+}
+
+/** The frontier as the workers see it. */
+interface Work {
+  /** True when other processes share it (a page is done only after it succeeded). */
+  readonly shared: boolean;
+  /** Queues the page `key` (found as `url`) unless it was seen; true when this call did. */
+  claim(key: string, depth: number, url: string): Promise<boolean>;
+  /** Records that the page `key` was fetched, through a redirect to it. */
+  fetchedVia(key: string): Promise<void>;
+  /** The next page, or `undefined` at the end of the crawl. */
+  next(): Promise<Job | undefined>;
+  done(job: Job): Promise<void>;
+}
+
+/** One process: a seen-set, then a frontier of `depth url` entries. */
+function localWork(frontier: Frontier, seen: SeenSet): Work {
+  return {
+    shared: false,
+    async claim(key, depth, url) {
+      if (!(await seen.add(key))) return false;
+      await frontier.claim(`${depth} ${url}`);
+      return true;
+    },
+    async fetchedVia(key) {
+      await seen.add(key);
+    },
+    async next() {
+      const entry = await frontier.next();
+      if (entry === undefined) return undefined;
+      const space = entry.indexOf(' ');
+      return { depth: Number(entry.slice(0, space)), source: entry.slice(space + 1), token: entry };
+    },
+    done: (job) => frontier.done(job.token),
+  };
+}
+
+/**
+ * The depth a page reached through a redirect is claimed with in a shared frontier: whoever
+ * gets it marks it done without fetching it (it was fetched, under the URL that redirected).
+ */
+const FETCHED = Number.MAX_SAFE_INTEGER;
+
+/** Several processes: the shared frontier claims keys, with their depth. */
+function sharedWork(frontier: SharedFrontier, listed: ReadonlyMap<string, string>): Work {
+  return {
+    shared: true,
+    claim: (key, depth) => frontier.claim(key, { depth }),
+    async fetchedVia(key) {
+      await frontier.claim(key, { depth: FETCHED });
+    },
+    async next() {
+      for (;;) {
+        const url = await frontier.next();
+        if (url === undefined) return undefined;
+        const depth = frontier.depthOf(url) ?? 0;
+        if (depth !== FETCHED) return { depth, source: listed.get(url) ?? url, token: url };
+        await frontier.done(url);
+      }
+    },
+    done: (job) => frontier.done(job.token),
+  };
 }
 
 /**
@@ -120,8 +218,18 @@ async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
   const loop = getLoop();
   const started = loop.time();
   const tally = new Tally();
-  const frontier = o.frontier ?? new MemoryFrontier();
-  const seen = o.seen ?? new MemorySeenSet();
+  // With a shared frontier, a start URL is reported as listed by whichever process gets it.
+  const listed = new Map<string, string>();
+  if (o.sharedFrontier !== undefined) {
+    for (const url of o.urls) {
+      const key = keyOf(url.parsed);
+      if (!listed.has(key)) listed.set(key, url.listed);
+    }
+  }
+  const work =
+    o.sharedFrontier !== undefined
+      ? sharedWork(o.sharedFrontier, listed)
+      : localWork(o.frontier ?? new MemoryFrontier(), o.seen ?? new MemorySeenSet());
   const session = new ClientSession({
     limit: o.concurrency,
     timeout: { totalMs: o.timeoutMs },
@@ -157,13 +265,17 @@ async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
   let finished = 0;
   const claim = async (key: string, depth: number, url: string): Promise<void> => {
     if (claimed >= o.maxPages) return;
-    if (await seen.add(key)) {
-      claimed++;
-      await frontier.claim(`${depth} ${url}`);
-    }
+    if (await work.claim(key, depth, url)) claimed++;
   };
   const progress = (): void =>
-    log.progress(finished, claimed, tally.links, tally.errorCount, loop.time() - started);
+    // With a shared frontier, this process may fetch more pages than it claimed.
+    log.progress(
+      finished,
+      Math.max(claimed, finished),
+      tally.links,
+      tally.errorCount,
+      loop.time() - started,
+    );
 
   async function visit(depth: number, source: string): Promise<void> {
     const url = new URL(source);
@@ -191,11 +303,12 @@ async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
     log.info(`Found ${links.length} links for ${source}`);
     if (links.length > 0) {
       tally.links += links.length;
-      o.onPage?.(source, links);
+      const stored: unknown = o.onPage?.(source, links);
+      if (typeof (stored as PromiseLike<void> | undefined)?.then === 'function') await stored;
       log.info(`Wrote results for source URL: ${source}`);
     }
     // A page reached through a redirect is not fetched again when a link names it.
-    if (result.url !== url.href) await seen.add(keyOf(new URL(result.url)));
+    if (result.url !== url.href) await work.fetchedVia(keyOf(new URL(result.url)));
     if (depth >= o.depth) return;
     for (const link of links) {
       const next = new URL(link);
@@ -206,15 +319,23 @@ async function runCrawl(o: ResolvedCrawlOptions): Promise<CrawlSummary> {
 
   async function worker(): Promise<void> {
     for (;;) {
-      const entry = await frontier.next();
-      if (entry === undefined) return;
+      const job = await work.next();
+      if (job === undefined) return;
+      if (work.shared) {
+        // Done only once its lines are stored and its links claimed: a page whose visit
+        // failed or was cancelled stays held, and goes to another process after its lease.
+        await visit(job.depth, job.source);
+        finished++;
+        progress();
+        await work.done(job);
+        continue;
+      }
       try {
-        const space = entry.indexOf(' ');
-        await visit(Number(entry.slice(0, space)), entry.slice(space + 1));
+        await visit(job.depth, job.source);
       } finally {
         finished++;
         progress();
-        await frontier.done(entry);
+        await work.done(job);
       }
     }
   }

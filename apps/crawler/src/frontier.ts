@@ -1,18 +1,22 @@
 /**
- * The crawl's to-do list and its memory of what it has seen, behind two small interfaces so
- * that a store shared by several processes can replace the in-memory ones: `Frontier` has
- * the shape of `RedisFrontier` from `@aiots/redis` and `SeenSet` that of its `RedisSet`.
+ * The crawl's to-do list and its memory of what it has seen, behind small interfaces.
  *
- * The two are kept apart on purpose: the seen-set is keyed on a URL without its fragment,
- * while a frontier entry carries what the crawl needs to fetch a page (its depth and the URL
- * as it was found), so the same page found twice is one key but could be two entries.
+ * In one process, `Frontier` and `SeenSet` are kept apart on purpose: the seen-set is keyed
+ * on a URL without its fragment, while a frontier entry carries what the crawl needs to fetch
+ * a page (its depth and the URL as it was found), so the same page found twice is one key but
+ * could be two entries.
+ *
+ * Across processes they cannot be two stores: a process killed between adding a link to a
+ * shared seen-set and queueing it would leave the page seen and never fetched. A
+ * `SharedFrontier` (the shape of `RedisFrontier` from `@aiots/redis`) does both in one atomic
+ * step, keyed on the URL without its fragment, and carries the depth with it.
  */
 import { InvalidStateError } from '@aiots/loop';
 import { Deque, ParkingLot, signalOf, type WaitOptions } from '@aiots/loop/lowlevel';
 
 /**
- * The to-do list of a crawl. `RedisFrontier` from `@aiots/redis` has this shape, so a crawl
- * can be spread over several processes with it.
+ * The to-do list of a crawl in one process, used with a `SeenSet` that de-duplicates pages.
+ * For a crawl spread over several processes, see `SharedFrontier`.
  */
 export interface Frontier {
   /** Adds `entry` unless it was claimed before; resolves `true` when this call added it. */
@@ -26,7 +30,25 @@ export interface Frontier {
 }
 
 /**
- * The URLs a crawl has seen. `RedisSet` from `@aiots/redis` has this shape.
+ * The frontier of a crawl shared by several processes: `RedisFrontier` from `@aiots/redis`
+ * has this shape. It de-duplicates by itself, atomically with queueing (so a process killed
+ * at any moment leaves no page marked seen and never queued), carries each page's depth to
+ * whichever process gets it, and `next()` returns `undefined` once every process is idle.
+ */
+export interface SharedFrontier {
+  /** Adds `url` with its `depth` unless any process claimed it before; `true` when this call did. */
+  claim(url: string, opts?: { depth?: number }): Promise<boolean>;
+  /** The next URL for this process, waiting for one; `undefined` once the whole crawl has ended. */
+  next(): Promise<string | undefined>;
+  /** The depth a URL this process got from `next()` was claimed with. */
+  depthOf(url: string): number | undefined;
+  /** Marks a URL from `next()` as fetched (its links claimed first). */
+  done(url: string): Promise<void>;
+}
+
+/**
+ * The URLs a crawl in one process has seen (keyed without their fragment), used with a
+ * `Frontier`.
  */
 export interface SeenSet {
   /** Adds `member`; resolves `true` when it was not there before. */

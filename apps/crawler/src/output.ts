@@ -2,7 +2,10 @@
  * The OUT file: truncated on open, a header for TSV, then each page's lines. Lines are
  * gathered and written synchronously once per turn of the event loop (one system call for
  * all the pages that finished in it), and at `close()`; only whole lines are ever written, so
- * whatever stops the crawl (Ctrl-C included) leaves only whole lines behind.
+ * whatever stops the crawl (Ctrl-C included) leaves only whole lines behind. With
+ * `immediate`, each page's lines are written at once (one system call per page): once
+ * `page()` returns they are in the file even if the process is then killed, as a crawl
+ * shared with other processes needs before it marks the page done.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -24,9 +27,12 @@ export class ResultWriter {
   #scheduled = false;
   #error: unknown;
 
+  readonly #immediate: boolean;
+
   /** Opens (truncates) `path` and writes the header; `-` writes to stdout. */
-  constructor(path: string, format: OutputFormat) {
+  constructor(path: string, format: OutputFormat, opts: { immediate?: boolean } = {}) {
     this.#format = format;
+    this.#immediate = opts.immediate === true;
     if (path === '-') {
       this.#fd = 1;
       this.#own = false;
@@ -53,7 +59,7 @@ export class ResultWriter {
       }
     }
     this.#pending += text;
-    if (this.#pending.length > 256 * 1024) this.#flush();
+    if (this.#immediate || this.#pending.length > 256 * 1024) this.#flush();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {

@@ -1,8 +1,8 @@
 /** `crawl()`'s options, checked, with the defaults filled in. */
 
-import type { CrawlOptions } from './crawl.ts';
+import type { CrawlOptions, OnPage } from './crawl.ts';
 import type { CrawlLogOptions } from './crawl-log.ts';
-import type { Frontier, SeenSet } from './frontier.ts';
+import type { Frontier, SeenSet, SharedFrontier } from './frontier.ts';
 
 /** A listed URL: as written, and parsed. */
 export interface ListedUrl {
@@ -23,11 +23,12 @@ export interface ResolvedCrawlOptions {
   readonly maxPageBytes: number;
   readonly userAgent: string;
   readonly ignoreRobots: boolean;
-  readonly onPage: ((sourceUrl: string, links: readonly string[]) => void) | undefined;
+  readonly onPage: OnPage | undefined;
   readonly log: CrawlLogOptions | boolean;
   readonly signal: AbortSignal | undefined;
   readonly frontier: Frontier | undefined;
   readonly seen: SeenSet | undefined;
+  readonly sharedFrontier: SharedFrontier | undefined;
 }
 
 function describe(value: unknown): string {
@@ -119,6 +120,7 @@ export function checkCrawlOptions(opts: CrawlOptions): ResolvedCrawlOptions {
   for (const [name, value, methods] of [
     ['frontier', opts.frontier, ['claim', 'next', 'done', 'finished']],
     ['seen', opts.seen, ['add', 'has', 'size']],
+    ['sharedFrontier', opts.sharedFrontier, ['claim', 'next', 'depthOf', 'done']],
   ] as const) {
     if (value === undefined) continue;
     const missing = methods.filter(
@@ -130,10 +132,16 @@ export function checkCrawlOptions(opts: CrawlOptions): ResolvedCrawlOptions {
       );
     }
   }
+  if (opts.sharedFrontier !== undefined && (opts.frontier ?? opts.seen) !== undefined) {
+    throw new TypeError(
+      'Expected either `sharedFrontier` or `frontier` and `seen`, got both (a shared frontier de-duplicates by itself)',
+    );
+  }
   return {
     signal,
     frontier: opts.frontier,
     seen: opts.seen,
+    sharedFrontier: opts.sharedFrontier,
     urls: { [Symbol.iterator]: () => listed(urls as Iterable<unknown>) },
     depth: int(opts.depth, 'depth', 0, 0),
     sameHost: bool(opts.sameHost, 'sameHost'),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { HttpServer } from '@aiots/http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, cliPath, ensureDist } from './dist-build.ts';
+import { CLI_DEPS, cliEnv, cliPath, ensureDist } from './dist-build.ts';
 import { logLines, runCrawl } from './run-cli.ts';
 import { refusedPort, type Site, startRobotsSite, startSite } from './site.ts';
 
@@ -20,7 +20,7 @@ let B: string;
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawl-test-'));
 
 beforeAll(async () => {
-  ensureDist(['@aiots/loop', '@aiots/sync', '@aiots/http']);
+  ensureDist(CLI_DEPS);
   refused = await refusedPort();
   site = await startSite(refused);
   robots500 = await startRobotsSite(500);
@@ -380,17 +380,24 @@ describe('the URL list', () => {
 });
 
 describe('options', () => {
-  it('--quiet keeps warnings, errors and the summary only', async () => {
-    const r = await runCrawl(['-', '-o', file(), '--quiet'], {
-      stdin: `${B}/landing\n${B}/missing\nnope\n`,
+  it('--quiet keeps errors and the summary only', async () => {
+    // An invalid URL line and a truncated page are WARNINGs: shown without --quiet only.
+    const stdin = `${B}/landing\n${B}/missing\nnope\n${B}/huge\n`;
+    const loud = await runCrawl(['-', '-o', file(), '--max-page-bytes', '1000'], { stdin });
+    expect(loud.code, loud.stderr).toBe(0);
+    expect(logLines(loud.stderr).filter((l) => l.startsWith('WARNING:'))).toEqual([
+      'WARNING:aiots-crawl: Skipping invalid URL on line 3: nope',
+      `WARNING:aiots-crawl: Read only the first 1000 bytes of ${B}/huge (--max-page-bytes)`,
+    ]);
+    const r = await runCrawl(['-', '-o', file(), '--max-page-bytes', '1000', '--quiet'], {
+      stdin,
     });
     expect(r.code, r.stderr).toBe(0);
     const log = logLines(r.stderr);
-    expect(log).toHaveLength(3);
-    expect(log[0]).toBe('WARNING:aiots-crawl: Skipping invalid URL on line 3: nope');
-    expect(log[1]).toBe(`ERROR:aiots-crawl: Error for ${B}/missing [404]: Not Found`);
-    expect(log[2]).toMatch(
-      /^INFO:aiots-crawl: Done: 1 page fetched, 1 link found, 1 error \(404: 1\)/,
+    expect(log).toHaveLength(2);
+    expect(log[0]).toBe(`ERROR:aiots-crawl: Error for ${B}/missing [404]: Not Found`);
+    expect(log[1]).toMatch(
+      /^INFO:aiots-crawl: Done: 2 pages fetched, 2 links found, 1 error \(404: 1\)/,
     );
   }, 60_000);
 

@@ -43,6 +43,9 @@ function ensureBuilt(dir: string): void {
   if (r.status !== 0) throw new Error(`building ${dir} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
+/** The workspace packages the built command runs on, in build order. */
+export const CLI_DEPS = ['@aiots/loop', '@aiots/sync', '@aiots/http', '@aiots/redis'];
+
 /** Makes sure `dist/` of the given workspace packages (in build order) and of this one is current. */
 export function ensureDist(deps: readonly string[]): void {
   for (const dep of deps) ensureBuilt(realpathSync(join(packageDir, 'node_modules', dep)));

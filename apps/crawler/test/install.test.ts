@@ -1,6 +1,7 @@
-// The package as npm users get it: @aiots/loop, @aiots/sync, @aiots/http and @aiots/crawler
-// packed into tarballs (what would be published), installed with npm into an empty project,
-// and the `aiots-crawl` bin that npm links run from node_modules/.bin against a local site.
+// The package as npm users get it: @aiots/loop, @aiots/sync, @aiots/http, @aiots/redis and
+// @aiots/crawler packed into tarballs (what would be published), installed with npm into an
+// empty project, and the `aiots-crawl` bin that npm links run from node_modules/.bin against
+// a local site.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { type HttpServer, serve } from '@aiots/http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureDist, packageDir } from './dist-build.ts';
 
-const DEPS = ['@aiots/loop', '@aiots/sync', '@aiots/http'];
+const DEPS = ['@aiots/loop', '@aiots/sync', '@aiots/http', '@aiots/redis'];
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawler-install-'));
 let site: HttpServer;
 

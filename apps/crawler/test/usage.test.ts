@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureDist, packageDir } from './dist-build.ts';
+import { CLI_DEPS, ensureDist, packageDir } from './dist-build.ts';
 import { runCrawl } from './run-cli.ts';
 
-beforeAll(() => ensureDist(['@aiots/loop', '@aiots/sync', '@aiots/http']), 180_000);
+beforeAll(() => ensureDist(CLI_DEPS), 180_000);
 
 describe('aiots-crawl --help and --version', () => {
   it.each([['--help'], ['-h']])('%s prints the usage on stdout and exits 0', async (flag) => {

@@ -1,17 +1,30 @@
 /**
  * The `aiots-queue-demo` command: flags parsed with `node:util`'s `parseArgs`, a usage error
  * answered with one line on stderr and exit code 2, the demo run under `runMain` (Ctrl-C and
- * SIGTERM cancel it: exit codes 130 and 143).
+ * SIGTERM cancel it: exit codes 130 and 143). With `--redis`, the queue is a `RedisQueue`
+ * shared with other processes (`redis-demo.ts`); Redis unreachable is exit code 1.
  */
 import { parseArgs } from 'node:util';
 import { type Clock, RealClock, runMain, VirtualClock } from '@aiots/loop';
 import { PythonRandom } from './python-random.ts';
 import { queueDemo } from './queue-demo.ts';
+import {
+  checkQueueName,
+  connectRedis,
+  DEFAULT_QUEUE,
+  RedisDownError,
+  RedisUsageError,
+  ROLES,
+  type Role,
+  redisDemo,
+  redisFailure,
+} from './redis-demo.ts';
 
 const NAME = 'aiots-queue-demo';
 const MAX_TASKS = 100_000;
 
 const USAGE = `Usage: ${NAME} [-p NPROD] [-c NCON] [--seed N] [--virtual-time]
+       ${NAME} --redis URL [--role producer|consumer|both] [--queue NAME] [-p NPROD] [-c NCON] [--seed N]
 
 Producers put random items on a queue after random sleeps; consumers take them after random
 sleeps of their own, until every item is processed (Real Python's asyncq.py).
@@ -23,7 +36,15 @@ Options:
       --virtual-time sleep on a virtual clock: the same schedule, in milliseconds of wall time
   -h, --help         show this help and exit
 
-Exit codes: 0 done, 2 usage error, 130 interrupted (Ctrl-C), 143 terminated.
+Across processes and hosts (one queue in Redis, shared by every process with the same
+--redis and --queue; each process draws random numbers only for its own tasks):
+      --redis URL    the Redis that holds the queue (redis://[user:pass@]host[:port][/db])
+      --role R       producer: put the items, then wait until every item is processed;
+                     consumer: take items until stopped (Ctrl-C, SIGTERM); both (default)
+      --queue NAME   the queue: letters, digits, _ . : - / (default ${DEFAULT_QUEUE})
+
+Exit codes: 0 done, 1 Redis unreachable, 2 usage error, 130 interrupted (Ctrl-C),
+143 terminated.
 `;
 
 /** A command line the demo cannot run: reported as one line, exit code 2. */
@@ -37,6 +58,10 @@ interface Parsed {
   ncon: number;
   seed: bigint;
   virtualTime: boolean;
+  /** `--redis URL`: the queue is in this Redis. */
+  redis: string | undefined;
+  role: Role;
+  queue: string;
 }
 
 function count(value: string | undefined, flag: string, fallback: number, min: number): number {
@@ -62,6 +87,9 @@ function parse(argv: readonly string[]): Parsed {
         ncon: { type: 'string', short: 'c' },
         seed: { type: 'string' },
         'virtual-time': { type: 'boolean' },
+        redis: { type: 'string' },
+        role: { type: 'string' },
+        queue: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -85,23 +113,94 @@ function parse(argv: readonly string[]): Parsed {
   if (seedText !== undefined && !/^[+-]?\d+$/.test(seedText)) {
     throw new UsageError(`expected --seed to be an integer, got '${seedText}'`);
   }
+  const nprod = count(values.nprod as string | undefined, '-p/--nprod', 5, 0);
+  const ncon = count(values.ncon as string | undefined, '-c/--ncon', 10, 1);
+  const redis = values.redis as string | undefined;
+  const roleText = values.role as string | undefined;
+  const queueText = values.queue as string | undefined;
+  const virtualTime = values['virtual-time'] === true;
+  if (redis === undefined) {
+    if (roleText !== undefined) throw new UsageError('expected --redis URL with --role');
+    if (queueText !== undefined) throw new UsageError('expected --redis URL with --queue');
+  } else if (virtualTime) {
+    throw new UsageError(
+      'expected --virtual-time without --redis (a virtual clock cannot be shared by processes)',
+    );
+  }
+  if (roleText !== undefined && !(ROLES as readonly string[]).includes(roleText)) {
+    throw new UsageError(`expected --role to be producer, consumer or both, got '${roleText}'`);
+  }
+  const role = (roleText ?? 'both') as Role;
+  // A flag for the tasks this process does not run would be silently ignored.
+  if (role === 'producer' && values.ncon !== undefined) {
+    throw new UsageError('expected -c/--ncon only with --role consumer or both');
+  }
+  if (role === 'consumer' && values.nprod !== undefined) {
+    throw new UsageError('expected -p/--nprod only with --role producer or both');
+  }
+  let queue = DEFAULT_QUEUE;
+  if (queueText !== undefined) {
+    try {
+      queue = checkQueueName(queueText);
+    } catch (e) {
+      if (e instanceof RedisUsageError) throw new UsageError(e.message);
+      throw e;
+    }
+  }
   return {
     help: values.help === true,
-    nprod: count(values.nprod as string | undefined, '-p/--nprod', 5, 0),
-    ncon: count(values.ncon as string | undefined, '-c/--ncon', 10, 1),
+    nprod,
+    ncon,
     seed: seedText === undefined ? 444n : BigInt(seedText),
-    virtualTime: values['virtual-time'] === true,
+    virtualTime,
+    redis,
+    role,
+    queue,
   };
+}
+
+/**
+ * `--redis`: this process's share of the demo. Returns the exit code and line of a problem
+ * (a `--redis` value that is not a Redis URL: 2; Redis unreachable: 1), or undefined.
+ */
+async function runShared(
+  args: Parsed,
+  url: string,
+): Promise<{ code: 1 | 2; message: string } | undefined> {
+  const start = performance.now();
+  try {
+    await using conn = await connectRedis(url);
+    await redisDemo({
+      conn,
+      queue: args.queue,
+      role: args.role,
+      nprod: args.nprod,
+      ncon: args.ncon,
+      random: new PythonRandom(args.seed),
+      print: (line) => console.log(line),
+      warn: (line) => process.stderr.write(`${NAME}: ${line}\n`),
+    });
+    const elapsed = (performance.now() - start) / 1000;
+    console.log(`Program completed in ${elapsed.toFixed(5)} seconds.`);
+    return undefined;
+  } catch (e) {
+    if (e instanceof RedisUsageError) return { code: 2, message: `${e.message} (see --help)` };
+    if (e instanceof RedisDownError) return { code: 1, message: e.message };
+    const down = redisFailure(e);
+    if (down !== undefined) return { code: 1, message: down.message };
+    throw e;
+  }
 }
 
 /**
  * Runs the `aiots-queue-demo` command with the given arguments (without `node` and the script
  * name): prints the demo's lines on stdout, then `Program completed in X seconds.`, and sets
- * `process.exitCode`: 0 when done, 2 after a usage error (one line on stderr, nothing run),
- * 130 or 143 when SIGINT or SIGTERM cancelled the run.
+ * `process.exitCode`: 0 when done, 1 when Redis (`--redis`) cannot be reached, 2 after a
+ * usage error (one line on stderr, nothing run), 130 or 143 when SIGINT or SIGTERM cancelled
+ * the run.
  *
  * @param argv The flags: `-p/--nprod N`, `-c/--ncon N`, `--seed N`, `--virtual-time`,
- *   `-h/--help`.
+ *   `--redis URL`, `--role producer|consumer|both`, `--queue NAME`, `-h/--help`.
  * @returns When the run is over (or the usage was printed).
  * @throws Nothing for bad input: usage errors become exit code 2.
  * @example
@@ -124,6 +223,18 @@ export async function cli(argv: readonly string[]): Promise<void> {
   if (args.help) {
     process.stdout.write(USAGE);
     process.exitCode = 0;
+    return;
+  }
+  const redis = args.redis;
+  if (redis !== undefined) {
+    let problem: { code: 1 | 2; message: string } | undefined;
+    await runMain(async () => {
+      problem = await runShared(args, redis);
+    });
+    if (problem !== undefined) {
+      process.stderr.write(`${NAME}: ${problem.message}\n`);
+      process.exitCode = problem.code;
+    }
     return;
   }
   const clock: Clock = args.virtualTime ? new VirtualClock() : new RealClock();

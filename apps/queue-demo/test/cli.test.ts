@@ -1,54 +1,9 @@
 // The built command, run as a user runs it: `node dist/cli.js` (what the `aiots-queue-demo`
 // bin points at), in its own process, without the workspace's source condition.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist } from './dist-build.ts';
-import { fixtures, maskTimes, normalizeIds, packageDir } from './helpers.ts';
-
-const bin = join(packageDir, 'dist', 'cli.js');
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
-
-function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env };
-  delete e.NODE_OPTIONS; // vitest's; a user's shell has none of it
-  return e;
-}
-
-/** Runs the CLI; `onLine` sees each stdout line as it comes (to signal the child). */
-function runCli(args: string[], onLine?: (line: string, child: ChildProcess) => void) {
-  return new Promise<Outcome>((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [bin, ...args], { cwd: packageDir, env: env() });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() as string;
-      for (const line of lines) onLine?.(line, child);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(killer);
-      resolve({ code, signal, stdout, stderr, wallMs: performance.now() - start });
-    });
-  });
-}
+import { fixtures, maskTimes, normalizeIds } from './helpers.ts';
+import { runCli } from './run-cli.ts';
 
 const lines = (text: string): string[] => text.trimEnd().split('\n');
 

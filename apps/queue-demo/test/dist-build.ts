@@ -40,9 +40,10 @@ function ensureBuilt(dir: string): void {
   if (r.status !== 0) throw new Error(`building ${dir} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
-/** Makes sure the `dist` of `@aiots/loop`, `@aiots/sync` and this package are current. */
+/** Makes sure the `dist` of `@aiots/loop`, `@aiots/sync`, `@aiots/redis` and this package are current. */
 export function ensureDist(): void {
-  ensureBuilt(realpathSync(join(packageDir, 'node_modules', '@aiots', 'loop')));
-  ensureBuilt(realpathSync(join(packageDir, 'node_modules', '@aiots', 'sync')));
+  for (const dep of ['loop', 'sync', 'redis']) {
+    ensureBuilt(realpathSync(join(packageDir, 'node_modules', '@aiots', dep)));
+  }
   ensureBuilt(packageDir);
 }
