@@ -233,6 +233,9 @@ describe('a device that vanishes', () => {
       try {
         const received: string[] = [];
         const connections: number[] = [];
+        // The device side opens first each time: opening a port flushes what is queued for
+        // it, so a greeting sent before the device is open would be lost.
+        let [dr, dw] = await openSerialConnection({ path: pty.b, baudRate: 115200 });
         const loop = createTask(async () => {
           let n = 0;
           for await (const [reader, writer] of serialConnections({
@@ -254,16 +257,16 @@ describe('a device that vanishes', () => {
             }
           }
         });
-        // The device side: read the greeting, send two lines, then vanish.
-        let [dr, dw] = await openSerialConnection({ path: pty.b, baudRate: 115200 });
+        // The device: read the greeting, send two lines, then vanish.
         expect((await dr.readline()).toString()).toBe('hello 1\n');
         dw.write('one\ntwo\n');
         await dw.drain();
         await waitFor(() => received.length === 2);
         await pty.kill();
         await sleep(30); // absent for a while: the loop backs off
-        await pty.restart();
+        await pty.restart({ holdA: true });
         [dr, dw] = await openSerialConnection({ path: pty.b, baudRate: 115200 });
+        pty.releaseA();
         expect((await dr.readline()).toString()).toBe('hello 2\n');
         const lines = Array.from({ length: 200 }, (_, i) => `after ${i}`);
         dw.write(`${lines.join('\n')}\nstop\n`);

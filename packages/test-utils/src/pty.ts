@@ -4,7 +4,7 @@
  * vanishes) and start it again at the same paths (the device comes back).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,8 +19,14 @@ export interface PtyPair {
    * does, and the paths stay absent until `restart`.
    */
   kill(): Promise<void>;
-  /** Starts a new pair at the same paths (after `kill`). */
-  restart(): Promise<void>;
+  /**
+   * Starts a new pair at the same paths (after `kill`). With `holdA`, only `b` is linked
+   * until `releaseA()`: opening a port flushes what is queued for it (serialport does), so
+   * a test that wants the device side open before the other end can write holds `a` back.
+   */
+  restart(options?: { readonly holdA?: boolean }): Promise<void>;
+  /** Links `a` after a `restart({ holdA: true })`. */
+  releaseA(): void;
   /** Kills `socat` and removes the directory of the links. */
   close(): Promise<void>;
 }
@@ -60,11 +66,14 @@ export async function ptyPair(): Promise<PtyPair> {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
   let proc: ChildProcess | undefined;
+  let heldA: string | undefined;
 
-  const start = async (): Promise<void> => {
+  const start = async (holdA = false): Promise<void> => {
     rmSync(a, { force: true });
     rmSync(b, { force: true });
-    const p = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    heldA = undefined;
+    const first = holdA ? 'pty,raw,echo=0' : `pty,raw,echo=0,link=${a}`;
+    const p = spawn('socat', ['-d', '-d', first, `pty,raw,echo=0,link=${b}`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     proc = p;
@@ -76,7 +85,9 @@ export async function ptyPair(): Promise<PtyPair> {
         if (/starting data transfer loop/.test(log)) {
           p.stderr?.off('data', onData);
           p.stderr?.resume();
-          if (existsSync(a) && existsSync(b)) resolve();
+          // socat names each pty it made ("PTY is /dev/pts/N"), the first address's first.
+          if (holdA) heldA = /PTY is (\S+)/.exec(log)?.[1];
+          if ((holdA ? heldA !== undefined : existsSync(a)) && existsSync(b)) resolve();
           else reject(new Error(`socat started but the links are missing:\n${log}`));
         }
       };
@@ -105,7 +116,12 @@ export async function ptyPair(): Promise<PtyPair> {
     a,
     b,
     kill,
-    restart: start,
+    restart: (options) => start(options?.holdA === true),
+    releaseA() {
+      if (heldA === undefined) throw new Error('releaseA() needs a restart({ holdA: true }) first');
+      symlinkSync(heldA, a);
+      heldA = undefined;
+    },
     async close() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
