@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { type HttpServer, serve } from '@aiots/http';
+import { npmInstallEnv } from '@aiots/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureDist, packageDir } from './dist-build.ts';
 
@@ -51,7 +52,7 @@ beforeAll(async () => {
   const tarballs = readdirSync(packs).map((f) => join(packs, f));
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], {
     cwd: project,
-    env: env(),
+    env: npmInstallEnv(),
     stdio: 'pipe',
   });
 }, 600_000);

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { npmInstallEnv } from '@aiots/test-utils';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureDist, packageDir } from './dist-build.ts';
 import { Proc } from './helpers.ts';
@@ -36,7 +37,7 @@ beforeAll(() => {
   const tarballs = readdirSync(packs).map((f) => join(packs, f));
   execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs], {
     cwd: project,
-    env: env(),
+    env: npmInstallEnv(),
     stdio: 'pipe',
   });
 }, 600_000);

@@ -33,6 +33,7 @@ export {
   TEXT,
 } from './hostile-server.ts';
 export { type LayeringOptions, layeringTests } from './layering.ts';
+export { npmInstallEnv } from './npm-env.ts';
 export { hasSocat, type PtyPair, ptyPair } from './pty.ts';
 export {
   type ConformanceKit,
