@@ -784,12 +784,12 @@ export function createTask<T>(fn: () => Promise<T>, opts?: TaskOptions): Task<T>
  * @returns The task, or `undefined`.
  * @example
  * ```ts
- * import { createTask, currentTask, sleep } from '@aiots/loop';
+ * import { createTask, currentTask, getRunningLoop } from '@aiots/loop';
  * import { currentStepTask } from '@aiots/loop/lowlevel';
  * const t = createTask(async () => {
- *   let inCallback: unknown[] = [];
- *   setTimeout(() => (inCallback = [currentTask()?.getName(), currentStepTask()]), 1);
- *   await sleep(20);
+ *   const fired = getRunningLoop().createFuture<unknown[]>();
+ *   setTimeout(() => fired.setResult([currentTask()?.getName(), currentStepTask()]), 1);
+ *   const inCallback = await fired;
  *   return [currentStepTask()?.getName(), ...inCallback];
  * }, { name: 'A' });
  * console.log(await t); // [ 'A', 'A', undefined ]
