@@ -544,8 +544,14 @@ export class Task<T> extends Future<T> {
         // executor job, a bridged foreign call) delivered a result after all: the result is
         // not dropped, and the cancel stays pending for the next cancellation point. (A Task
         // that swallowed the cancel and returned is asyncio's case: the cancel is spent.)
-        if (this._hardHead !== undefined) this._inFlight = true;
-        else this._mustCancel = true;
+        // It stays in flight only while another await of this task holds it; waitFor()'s
+        // view of an inline promise was never sent it, and would wait for that promise
+        // (which goes on polling) forever: the cancel goes to the task's next await.
+        if (sentElsewhere(this._hardHead)) this._inFlight = true;
+        else {
+          this._mustCancel = true;
+          if (this._hardHead !== undefined) setImmediate(cancelLast, this);
+        }
       }
     }
     return err;
@@ -620,6 +626,14 @@ function abortCause(e: unknown): CancelledError | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
   const err = e as { name?: unknown; cause?: unknown };
   return err.name === 'AbortError' && CancelledError.is(err.cause) ? err.cause : undefined;
+}
+
+/** True when an await in the list was sent the task's cancel and has not settled yet. */
+function sentElsewhere(head: Waiter | undefined): boolean {
+  for (let w = head; w !== undefined; w = w.tnext) {
+    if (w._flags & CANCEL_SENT && !(w.fut._flags & CANCEL_LAST)) return true;
+  }
+  return false;
 }
 
 /**

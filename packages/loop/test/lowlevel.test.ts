@@ -268,6 +268,33 @@ describe('bridge()', () => {
     expect(await rejection(t)).toBeInstanceOf(CancelledError);
     expect(seen).toEqual(['data']);
   });
+
+  test('under waitFor() of an inline promise, a result that arrives despite the abort does not spend the cancel', async () => {
+    // A poll loop, as a bounded put does: a command already sent answers "not yet", then a
+    // nap, then again. The timeout's cancel reached the command; it answered anyway, and the
+    // cancel used to be lost there: the loop polled on and waitFor waited for it forever.
+    let polls = 0;
+    let ended = '';
+    const poll = async (): Promise<void> => {
+      try {
+        for (;;) {
+          polls++;
+          const gate = deferred<number>();
+          setTimeout(() => gate.resolve(0), 20);
+          if ((await bridge(() => gate.promise)) !== 0) return;
+          await sleep(2);
+        }
+      } catch (e) {
+        ended = (e as Error).name;
+        throw e;
+      }
+    };
+    const err = await run(() => rejection(timeout(1_000, () => waitFor(poll(), 5))));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(ended).toBe('CancelledError');
+    // With the cancel lost, only the 1 s guard would stop it, after about 40 polls.
+    expect(polls).toBe(1);
+  });
 });
 
 describe('an AbortError caused by the task’s own cancel', () => {
