@@ -21,8 +21,8 @@
  *
  * AIOTS_BENCH_CRAWL_PAGES=N crawls a smaller site (for a quick run).
  */
-import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '@aiots/redis/testing';
+import { ensureBuilt } from '@aiots/test-utils';
 import { createClient } from 'redis';
 import { compare } from './harness.ts';
 
@@ -43,27 +44,14 @@ const CORES_FOR_TARGET = PROCESSES + 2;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 const crawlerCli = join(root, 'apps', 'crawler', 'dist', 'cli.js');
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-// The command as users run it: the built bin, rebuilt (with what it runs on) when stale.
 for (const dir of [
   'packages/loop',
   'packages/sync',
   'packages/http',
   'packages/redis',
   'apps/crawler',
-]) {
-  const pkg = join(root, dir);
-  const built = join(pkg, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(pkg, 'src'))) continue;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js')], {
-    cwd: pkg,
-    stdio: 'ignore',
-  });
-}
+])
+  ensureBuilt(join(root, dir));
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawl-redis-bench-'));
 
 /** The smallest depth at which the tree of crawl-site.mjs reaches every page. */

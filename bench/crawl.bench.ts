@@ -17,20 +17,13 @@
  * AIOTS_BENCH_CRAWL_PAGES=N crawls a smaller site (for a quick run).
  */
 import { type ChildProcessByStdio, execFileSync, spawn } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from '@aiots/test-utils';
 import { compare } from './harness.ts';
 
 const PAGES = Number(process.env.AIOTS_BENCH_CRAWL_PAGES ?? 5_000);
@@ -40,20 +33,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 // their dist/ is older than their sources.
 const root = join(here, '..');
 const crawlerCli = join(root, 'apps', 'crawler', 'dist', 'cli.js');
-function newest(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((f) => newest(join(path, f))));
-}
-for (const dir of ['packages/loop', 'packages/sync', 'packages/http', 'apps/crawler']) {
-  const pkg = join(root, dir);
-  const built = join(pkg, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs >= newest(join(pkg, 'src'))) continue;
-  execFileSync(process.execPath, [join(root, 'node_modules', 'tsup', 'dist', 'cli-default.js')], {
-    cwd: pkg,
-    stdio: 'ignore',
-  });
-}
+for (const dir of ['packages/loop', 'packages/sync', 'packages/http', 'apps/crawler'])
+  ensureBuilt(join(root, dir));
 const work = mkdtempSync(join(tmpdir(), 'aiots-crawl-bench-'));
 
 /** The smallest depth at which the tree of crawl-site.mjs reaches every page. */

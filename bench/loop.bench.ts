@@ -7,7 +7,7 @@
  * context per task, which is `als.run(i, asyncFn)` per call plus a `Promise.all`.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createTask, gather, getRunningLoop, run, type Task } from '@aiots/loop';
+import { createTask, gather, getRunningLoop, type Task } from '@aiots/loop';
 import { Effect, Fiber } from 'effect';
 import { run as effectionRun, spawn } from 'effection';
 import { groupLimited, inRun, pLimited, trivial } from './fan-out.ts';

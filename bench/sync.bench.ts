@@ -20,7 +20,7 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createTask, gather, run, type Task, taskGroup } from '@aiots/loop';
+import { createTask, gather, type Task, taskGroup } from '@aiots/loop';
 import { Lock, Queue, Semaphore } from '@aiots/sync';
 import { AsyncQueue } from '@esfx/async-queue';
 import { Mutex } from 'async-mutex';

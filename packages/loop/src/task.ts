@@ -631,7 +631,7 @@ function abortCause(e: unknown): CancelledError | undefined {
 /** True when an await in the list was sent the task's cancel and has not settled yet. */
 function sentElsewhere(head: Waiter | undefined): boolean {
   for (let w = head; w !== undefined; w = w.tnext) {
-    if (w._flags & CANCEL_SENT && !(w.fut._flags & CANCEL_LAST)) return true;
+    if (w._flags & CANCEL_SENT) return true; // never set on waitFor()'s view (CANCEL_LAST)
   }
   return false;
 }

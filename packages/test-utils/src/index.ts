@@ -1,3 +1,4 @@
+export { ensureBuilt, ensureDist } from './build.ts';
 export {
   type CheckDocOptions,
   checkDocExamples,
